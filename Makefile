@@ -1,0 +1,74 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing
+# (Python environment, Kafka's jars, the database binary) and start the local services.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+LOCAL := .local
+UV := $(LOCAL)/uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := deploy/local/services.sh
+export UV_PYTHON_DOWNLOADS := never
+# The local services' addresses, unless the environment names others.
+SERVICE_ENV = set -a; eval "$$($(SERVICES) env)"; set +a
+
+.PHONY: help install services-up services-down services-status run test lint typecheck \
+	imports unit bench lock asyncapi demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(LOCAL)/uv
+	$(LOCAL)/uv/bin/pip install --quiet --disable-pip-version-check 'uv==0.13.9'
+
+$(VENV)/.synced: requirements.lock $(UV)
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements.lock
+	touch $@
+
+install: $(VENV)/.synced ## Python environment, Kafka's jars and the database binary
+	$(SERVICES) install
+
+lock: $(UV) ## re-pin requirements.lock from pyproject.toml
+	$(UV) pip compile pyproject.toml --group dev --python $(PYTHON) --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements.lock
+
+services-up: install ## start Kafka and the database (no-op for what already runs)
+	$(SERVICES) up
+
+services-down: ## stop Kafka and the database
+	$(SERVICES) down
+
+services-status: ## what runs where
+	$(SERVICES) status
+
+run: services-up ## run everything in the foreground (Ctrl-C stops it)
+	@$(SERVICE_ENV); ADMIN_API_TOKEN=$${ADMIN_API_TOKEN:-$$(cat $(LOCAL)/admin-token 2>/dev/null || \
+		( $(PY) -c 'import secrets; print(secrets.token_urlsafe(24))' | tee $(LOCAL)/admin-token ))}; \
+	export ADMIN_API_TOKEN; \
+	echo "admin token: $$ADMIN_API_TOKEN  (curl -H \"Authorization: Bearer $$ADMIN_API_TOKEN\" http://127.0.0.1:8081/admin/tiktok-shop/stats)"; \
+	exec $(PY) -m service all
+
+lint: $(VENV)/.synced ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced ## mypy --strict
+	$(VENV)/bin/mypy
+
+imports: $(VENV)/.synced ## the layer rules (import-linter)
+	$(VENV)/bin/lint-imports
+
+test: services-up lint typecheck imports ## the whole suite against the real services
+	@$(SERVICE_ENV); $(PY) -m pytest -q -p no:cacheprovider
+
+asyncapi: $(VENV)/.synced ## regenerate contracts/asyncapi.yaml
+	$(PY) -m service.asyncapi > contracts/asyncapi.yaml
+
+bench: services-up ## benchmarks (see bench/README.md)
+	@$(SERVICE_ENV); $(PY) -m bench
+
+clean: services-down ## remove everything the scripts fetched, built or stored
+	rm -rf $(LOCAL) $(VENV)

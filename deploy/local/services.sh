@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Installs, starts, waits for and stops the local Apache Kafka broker and the MongoDB-wire
+# database (FerretDB on SQLite) as native processes: these machines have no container engine.
+#
+#   services.sh install   fetch Kafka's jars (Maven) and build the database (Go), once
+#   services.sh up        install, then start whatever is not running yet, and wait for it
+#   services.sh down      stop both
+#   services.sh status    say what runs where
+#   services.sh env       print the KAFKA_BOOTSTRAP_SERVERS and MONGODB_URI to use
+#
+# When KAFKA_BOOTSTRAP_SERVERS or MONGODB_URI is already set, that service is taken as given
+# and nothing is installed or started for it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LOCAL=${LOCAL_DIR:-$ROOT/.local}
+KAFKA_PORT=${LOCAL_KAFKA_PORT:-29092}
+KAFKA_CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-29093}
+MONGO_PORT=${LOCAL_MONGO_PORT:-27027}
+START_TIMEOUT=${LOCAL_START_TIMEOUT:-120}
+
+KAFKA_HOME=$LOCAL/kafka
+KAFKA_LIB=$KAFKA_HOME/lib
+KAFKA_DATA=$KAFKA_HOME/data
+KAFKA_LOG=$LOCAL/logs/kafka.log
+KAFKA_PID=$LOCAL/run/kafka.pid
+FERRET_BIN=$LOCAL/bin/ferretdb-local
+FERRET_DATA=$LOCAL/ferretdb-data
+FERRET_LOG=$LOCAL/logs/ferretdb.log
+FERRET_PID=$LOCAL/run/ferretdb.pid
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+external_kafka() { [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; }
+external_mongo() { [[ -n ${MONGODB_URI:-} ]]; }
+
+install_kafka() {
+  if [[ -f $KAFKA_LIB/.complete && $KAFKA_LIB/.complete -nt $ROOT/deploy/kafka/pom.xml ]]; then
+    return
+  fi
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch Kafka's jars"
+  command -v java >/dev/null || die "Java 17+ is needed to run Kafka"
+  log "fetching Kafka's jars with Maven into $KAFKA_LIB"
+  rm -rf "$KAFKA_LIB.tmp"
+  mkdir -p "$KAFKA_HOME" "$LOCAL/logs"
+  mvn -B -q -f "$ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" >"$LOCAL/logs/maven.log" 2>&1 ||
+    die "Maven failed; see $LOCAL/logs/maven.log"
+  rm -rf "$KAFKA_LIB"
+  mv "$KAFKA_LIB.tmp" "$KAFKA_LIB"
+  touch "$KAFKA_LIB/.complete"
+}
+
+install_ferretdb() {
+  local src=$ROOT/deploy/ferretdb
+  if [[ -x $FERRET_BIN && $FERRET_BIN -nt $src/main.go && $FERRET_BIN -nt $src/go.sum ]]; then
+    return
+  fi
+  command -v go >/dev/null || die "Go is needed to build the database"
+  log "building FerretDB into $FERRET_BIN (the first build takes a minute or two)"
+  mkdir -p "$LOCAL/bin" "$LOCAL/logs"
+  (cd "$src" && go build -o "$FERRET_BIN.tmp" .) >"$LOCAL/logs/go-build.log" 2>&1 ||
+    die "go build failed; see $LOCAL/logs/go-build.log"
+  mv "$FERRET_BIN.tmp" "$FERRET_BIN"
+}
+
+wait_for() { # name, pid file, port, log file, ready pattern (empty: the open port is enough)
+  local name=$1 pidfile=$2 port=$3 logfile=$4 pattern=$5
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    alive "$pidfile" || die "$name exited during start-up; see $logfile"
+    if port_open "$port" && { [[ -z $pattern ]] || grep -q "$pattern" "$logfile" 2>/dev/null; }; then
+      return
+    fi
+    sleep 0.5
+  done
+  die "$name did not become ready on port $port within ${START_TIMEOUT}s; see $logfile"
+}
+
+start_kafka() {
+  if alive "$KAFKA_PID"; then log "Kafka already running on 127.0.0.1:$KAFKA_PORT"; return; fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set LOCAL_KAFKA_PORT)"
+  mkdir -p "$KAFKA_DATA" "$LOCAL/logs" "$LOCAL/run"
+  local conf=$KAFKA_HOME/server.properties
+  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@DATA_DIR@|$KAFKA_DATA|g" "$ROOT/deploy/kafka/server.properties.in" >"$conf"
+  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC "-Dlog4j2.configurationFile=$ROOT/deploy/kafka/log4j2.properties"
+    "-Dkafka.logfile=$KAFKA_LOG")
+  if [[ ! -f $KAFKA_DATA/meta.properties ]]; then
+    local cluster_id
+    cluster_id=$(java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool random-uuid)
+    java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" -g \
+      >>"$LOCAL/logs/kafka-format.log" 2>&1 || die "formatting Kafka's storage failed; see $LOCAL/logs/kafka-format.log"
+  fi
+  : >"$KAFKA_LOG"
+  log "starting Kafka on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_LOG)"
+  nohup java "${java_opts[@]}" -cp "$KAFKA_LIB/*" kafka.Kafka "$conf" >"$LOCAL/logs/kafka.out" 2>&1 &
+  echo $! >"$KAFKA_PID"
+  wait_for Kafka "$KAFKA_PID" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
+}
+
+start_ferretdb() {
+  if alive "$FERRET_PID"; then log "database already running on 127.0.0.1:$MONGO_PORT"; return; fi
+  port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set LOCAL_MONGO_PORT)"
+  mkdir -p "$FERRET_DATA" "$LOCAL/logs" "$LOCAL/run"
+  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (log: $FERRET_LOG)"
+  nohup "$FERRET_BIN" -listen "127.0.0.1:$MONGO_PORT" -data "$FERRET_DATA" >"$FERRET_LOG" 2>&1 &
+  echo $! >"$FERRET_PID"
+  wait_for FerretDB "$FERRET_PID" "$MONGO_PORT" "$FERRET_LOG" ""
+}
+
+stop() { # name, pid file
+  local name=$1 pidfile=$2
+  if ! alive "$pidfile"; then rm -f "$pidfile"; return; fi
+  local pid
+  pid=$(cat "$pidfile")
+  log "stopping $name (pid $pid)"
+  kill "$pid"
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 30s; killing it"; kill -9 "$pid"; }
+  rm -f "$pidfile"
+}
+
+print_env() {
+  echo "KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
+  echo "MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$MONGO_PORT/}"
+}
+
+case ${1:-} in
+  install)
+    external_kafka || install_kafka
+    external_mongo || install_ferretdb
+    ;;
+  up)
+    external_kafka || { install_kafka; start_kafka; }
+    external_mongo || { install_ferretdb; start_ferretdb; }
+    if external_kafka; then log "using the given Kafka at $KAFKA_BOOTSTRAP_SERVERS"; fi
+    if external_mongo; then log "using the given database at MONGODB_URI"; fi
+    ;;
+  down)
+    stop Kafka "$KAFKA_PID"
+    stop FerretDB "$FERRET_PID"
+    ;;
+  status)
+    if alive "$KAFKA_PID"; then echo "kafka: running on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: stopped"; fi
+    if alive "$FERRET_PID"; then echo "ferretdb: running on 127.0.0.1:$MONGO_PORT"; else echo "ferretdb: stopped"; fi
+    ;;
+  env) print_env ;;
+  *) echo "usage: $0 install|up|down|status|env" >&2; exit 2 ;;
+esac
