@@ -64,8 +64,8 @@ imports: $(VENV)/.synced ## the layer rules (import-linter)
 test: services-up lint typecheck imports ## the whole suite against the real services
 	@$(SERVICE_ENV); $(PY) -m pytest -q -p no:cacheprovider
 
-asyncapi: $(VENV)/.synced ## regenerate contracts/asyncapi.yaml
-	$(PY) -m service.asyncapi > contracts/asyncapi.yaml
+asyncapi: $(VENV)/.synced ## regenerate contracts/asyncapi.json
+	$(PY) -m service.asyncapi > contracts/asyncapi.json
 
 bench: services-up ## benchmarks (see bench/README.md)
 	@$(SERVICE_ENV); $(PY) -m bench

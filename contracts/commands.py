@@ -1,0 +1,209 @@
+"""Admin commands: one request model per operation, told apart by their `command` field.
+
+Send any of them to `topics.ADMIN_COMMANDS` with a `reply_to` header and a correlation id; the
+reply (see `replies`) comes back on `reply_to` with the same correlation id. `shopId` picks the
+shop; without it the service's default shop is meant.
+"""
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
+from pydantic.alias_generators import to_camel
+
+from contracts.entities import ListingStatus, OrderStatus, SyncStatus
+from contracts.text import CleanLine, CleanText
+from contracts.wire import WireModel
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Page = Annotated[int, Field(ge=1, description="1-based page number")]
+Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
+ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+Price = Annotated[int, Field(ge=0, description="minor units of `currency`")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValueError:
+        raise ValueError("must be an http or https URL") from None
+    return value
+
+
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_http_url)]
+
+
+def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) > 100:
+        raise ValueError("metadata may hold at most 100 keys")
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_metadata_keys)]
+Title = Annotated[CleanLine, Field(max_length=500)]
+Description = Annotated[CleanText, Field(max_length=5000)]
+
+
+def _non_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty once markup is removed")
+    return value
+
+
+RequiredTitle = Annotated[Title, AfterValidator(_non_empty)]
+ProductId = Annotated[CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)]
+ExternalProductId = Annotated[CleanLine, Field(max_length=200)]
+
+
+class Command(WireModel):
+    shop_id: ShopId = None
+
+    def to_json(self) -> bytes:
+        """Only the fields the caller set (and the command's name): absent is not null."""
+        fields = self.model_fields_set | {"command"}
+        return self.model_dump_json(by_alias=True, include=fields).encode()
+
+
+class CreateListing(Command):
+    command: Literal["listings.create"] = "listings.create"
+    local_product_id: ProductId
+    title: RequiredTitle
+    external_product_id: ExternalProductId | None = None
+    description: Description | None = None
+    price: Price | None = None
+    currency: CurrencyCode = "USD"
+    image_url: Url | None = None
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class ListListings(Command):
+    command: Literal["listings.list"] = "listings.list"
+    status: ListingStatus | None = None
+    sync_status: SyncStatus | None = None
+    page: Page = 1
+    limit: Limit = 20
+
+
+class GetListing(Command):
+    command: Literal["listings.get"] = "listings.get"
+    id: Id
+
+
+class GetListingByProduct(Command):
+    command: Literal["listings.getByProduct"] = "listings.getByProduct"
+    local_product_id: Id
+
+
+class UpdateListing(Command):
+    """A partial update: only the fields present change."""
+
+    command: Literal["listings.update"] = "listings.update"
+    id: Id
+    title: RequiredTitle | None = None
+    external_product_id: ExternalProductId | None = None
+    description: Description | None = None
+    price: Price | None = None
+    currency: CurrencyCode | None = None
+    image_url: Url | None = None
+    status: ListingStatus | None = None
+    metadata: Metadata | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_stay_set(self) -> Self:
+        for name in ("title", "currency", "status", "metadata"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{to_camel(name)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller set, by Python name."""
+        return self.model_dump(
+            include=self.model_fields_set - {"id", "command", "shop_id"}, by_alias=False
+        )
+
+
+class DeleteListing(Command):
+    command: Literal["listings.delete"] = "listings.delete"
+    id: Id
+
+
+class PushListing(Command):
+    command: Literal["listings.push"] = "listings.push"
+    id: Id
+
+
+class StartCatalogSync(Command):
+    command: Literal["catalog.sync"] = "catalog.sync"
+
+
+class ListSyncs(Command):
+    command: Literal["syncs.list"] = "syncs.list"
+    page: Page = 1
+    limit: Limit = 20
+
+
+class GetLastSync(Command):
+    command: Literal["syncs.last"] = "syncs.last"
+
+
+class SyncProducts(Command):
+    command: Literal["products.sync"] = "products.sync"
+
+
+class ListOrders(Command):
+    command: Literal["orders.list"] = "orders.list"
+    status: OrderStatus | None = None
+    page: Page = 1
+    limit: Limit = 20
+
+
+class GetOrder(Command):
+    command: Literal["orders.get"] = "orders.get"
+    id: Id
+
+
+class UpdateOrderStatus(Command):
+    command: Literal["orders.updateStatus"] = "orders.updateStatus"
+    id: Id
+    status: OrderStatus
+    tracking_number: Annotated[CleanLine, Field(min_length=1, max_length=200)] | None = None
+    tracking_url: Url | None = None
+
+
+class SyncOrders(Command):
+    command: Literal["orders.sync"] = "orders.sync"
+
+
+class GetStats(Command):
+    command: Literal["stats.get"] = "stats.get"
+
+
+class GetSettings(Command):
+    command: Literal["settings.get"] = "settings.get"
+
+
+AdminCommand = Annotated[
+    CreateListing
+    | ListListings
+    | GetListing
+    | GetListingByProduct
+    | UpdateListing
+    | DeleteListing
+    | PushListing
+    | StartCatalogSync
+    | ListSyncs
+    | GetLastSync
+    | SyncProducts
+    | ListOrders
+    | GetOrder
+    | UpdateOrderStatus
+    | SyncOrders
+    | GetStats
+    | GetSettings,
+    Field(discriminator="command"),
+]
+
+ADMIN_COMMAND: TypeAdapter[AdminCommand] = TypeAdapter(AdminCommand)

@@ -1,0 +1,145 @@
+"""The entities the service keeps, as they travel on the wire (the seed's camelCase fields).
+
+Money is integer minor units (cents for USD) plus an ISO 4217 currency code. Times are
+timezone-aware UTC.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from contracts.wire import WireModel
+
+ListingStatus = Literal["draft", "pending", "active", "rejected", "suspended"]
+SyncStatus = Literal["pending", "synced", "failed", "outdated"]
+OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
+CatalogSyncStatus = Literal["pending", "syncing", "synced", "failed"]
+ConnectionStatus = Literal["not_configured", "connected", "error"]
+
+LISTING_STATUSES: tuple[ListingStatus, ...] = (
+    "draft",
+    "pending",
+    "active",
+    "rejected",
+    "suspended",
+)
+ORDER_STATUSES: tuple[OrderStatus, ...] = (
+    "pending",
+    "confirmed",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "refunded",
+)
+
+Currency = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+
+
+class Listing(WireModel):
+    id: str
+    shop_id: str
+    local_product_id: str
+    external_product_id: str | None = None
+    title: str
+    description: str | None = None
+    price: int | None = Field(default=None, description="minor units of `currency`")
+    currency: str = Currency
+    image_url: str | None = None
+    status: ListingStatus = "draft"
+    sync_status: SyncStatus = "pending"
+    last_synced_at: datetime | None = None
+    error: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderItem(WireModel):
+    title: str = ""
+    quantity: int = Field(default=1, ge=0)
+    unit_price: int = Field(default=0, ge=0, description="minor units of the order's currency")
+    external_product_id: str | None = None
+    external_sku_id: str | None = None
+    local_product_id: str | None = None
+
+
+class Address(WireModel):
+    name: str | None = None
+    phone: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class ChannelOrder(WireModel):
+    id: str
+    shop_id: str
+    external_order_id: str
+    status: OrderStatus
+    items: list[OrderItem] = Field(default_factory=list)
+    subtotal: int = 0
+    shipping_fee: int = 0
+    platform_fee: int = 0
+    total: int = 0
+    currency: str = Currency
+    customer_name: str | None = None
+    shipping_address: Address = Field(default_factory=Address)
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    external_status: str | None = Field(default=None, description="TikTok's own status value")
+    external_updated_at: datetime | None = Field(
+        default=None, description="TikTok's update_time of the newest version applied"
+    )
+    needs_refresh: bool = Field(
+        default=False, description="details still to be fetched from TikTok's API"
+    )
+    cancellation_status: str | None = None
+    return_status: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SyncFailure(WireModel):
+    listing_id: str
+    error: str
+
+
+class CatalogSync(WireModel):
+    id: str
+    shop_id: str
+    status: CatalogSyncStatus
+    total_products: int = 0
+    synced_products: int = 0
+    failed_products: int = 0
+    error: str | None = None
+    failures: list[SyncFailure] = Field(default_factory=list)
+    started_at: datetime
+    completed_at: datetime | None = None
+    created_at: datetime
+
+
+class RevenueAmount(WireModel):
+    currency: str
+    amount: int
+
+
+class ChannelStats(WireModel):
+    total_listings: int = 0
+    active_listings: int = 0
+    pending_listings: int = 0
+    failed_listings: int = 0
+    total_orders: int = 0
+    pending_orders: int = 0
+    shipped_orders: int = 0
+    delivered_orders: int = 0
+    cancelled_orders: int = 0
+    total_revenue: int = Field(
+        default=0,
+        description="minor units of `currency`; cancelled and refunded orders left out",
+    )
+    currency: str = Currency
+    revenue_by_currency: list[RevenueAmount] = Field(default_factory=list)

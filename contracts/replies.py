@@ -1,0 +1,121 @@
+"""Replies to admin commands. A failed command gets an `ErrorReply` instead of its reply.
+
+An error reply is the only reply with a top-level `code`; `parse_reply` tells them apart.
+"""
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from contracts import commands as c
+from contracts.entities import (
+    CatalogSync,
+    ChannelOrder,
+    ChannelStats,
+    ConnectionStatus,
+    Listing,
+)
+from contracts.wire import WireModel
+
+ErrorCode = Literal[
+    "validation_failed",  # the request is malformed or a field breaks a limit: see `fields`
+    "not_found",  # the id names nothing
+    "conflict",  # the state forbids it (a duplicate, a sync already running)
+    "tiktok_error",  # TikTok refused or failed; the message says why
+    "unavailable",  # a dependency is down; the same request may succeed later
+    "internal",  # a bug: nothing more to tell the caller
+]
+
+
+class FieldError(WireModel):
+    field: str
+    message: str
+
+
+class ErrorReply(WireModel):
+    code: ErrorCode
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class ListingReply(WireModel):
+    listing: Listing
+
+
+class ListingsReply(WireModel):
+    listings: list[Listing]
+    total: int
+
+
+class DeletedReply(WireModel):
+    deleted: bool
+
+
+class SyncReply(WireModel):
+    sync: CatalogSync
+
+
+class MaybeSyncReply(WireModel):
+    sync: CatalogSync | None
+
+
+class SyncsReply(WireModel):
+    syncs: list[CatalogSync]
+    total: int
+
+
+class SyncedReply(WireModel):
+    synced: int
+
+
+class OrderReply(WireModel):
+    order: ChannelOrder
+
+
+class OrdersReply(WireModel):
+    orders: list[ChannelOrder]
+    total: int
+
+
+class StatsReply(WireModel):
+    stats: ChannelStats
+
+
+class SettingsReply(WireModel):
+    status: ConnectionStatus
+    error: str | None = None
+    configured: bool
+    shop_id: str | None
+    sandbox: bool
+    app_key: str | None = Field(description="the first 8 characters, then `...`")
+
+
+#: The reply model of each command.
+REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
+    c.CreateListing: ListingReply,
+    c.ListListings: ListingsReply,
+    c.GetListing: ListingReply,
+    c.GetListingByProduct: ListingReply,
+    c.UpdateListing: ListingReply,
+    c.DeleteListing: DeletedReply,
+    c.PushListing: ListingReply,
+    c.StartCatalogSync: SyncReply,
+    c.ListSyncs: SyncsReply,
+    c.GetLastSync: MaybeSyncReply,
+    c.SyncProducts: SyncedReply,
+    c.ListOrders: OrdersReply,
+    c.GetOrder: OrderReply,
+    c.UpdateOrderStatus: OrderReply,
+    c.SyncOrders: SyncedReply,
+    c.GetStats: StatsReply,
+    c.GetSettings: SettingsReply,
+}
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def parse_reply(payload: dict[str, Any], reply_type: type[R]) -> R | ErrorReply:
+    """Read a reply as the expected model, or as the error reply it is."""
+    if "code" in payload and "message" in payload:
+        return ErrorReply.model_validate(payload)
+    return reply_type.model_validate(payload)

@@ -1,0 +1,27 @@
+"""The Kafka broker as every part of the service configures it.
+
+Producer: acks from all in-sync replicas and the idempotent producer, so a publish that returned
+is durable and a retried send is not doubled. Consumers: offsets are committed only after the
+handler finished (FastStream's default, ACK_FIRST, commits before and loses messages); a handler
+that raises is redelivered, and the reliability middlewares decide what may raise.
+"""
+
+import logging
+
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+
+from service.settings import Settings
+
+
+def make_broker(settings: Settings, *, role: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"{settings.kafka_client_id}-{role}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=30.0,
+        logger=logging.getLogger(f"service.kafka.{role}"),
+    )

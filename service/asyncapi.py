@@ -1,0 +1,70 @@
+"""The AsyncAPI document of the service's Kafka interface, generated from the handlers' types.
+
+`python -m service.asyncapi > contracts/asyncapi.json` (or `make asyncapi`); a test fails when the
+committed document is out of date.
+"""
+
+import json
+from typing import Union
+
+from faststream.specification import AsyncAPI
+
+from contracts import topics
+from contracts.events import DomainEvent
+from contracts.replies import REPLY_TYPES, ErrorReply
+from contracts.webhooks import WebhookMessage
+from service.entrypoints.worker.runtime import Worker
+from service.settings import Settings
+
+DESCRIPTION = """\
+TikTok Shop sales channel for the 86d commerce platform.
+
+Admin commands go to the commands topic with `reply_to` and `correlation_id` headers; the reply
+(the operation's reply model, or an ErrorReply with a code) comes back on `reply_to` with the
+same correlation id. Domain events go out on the events topic keyed by entity id.
+"""
+
+
+def document() -> str:
+    # Explicit values, not the environment: the document describes the defaults.
+    settings = Settings(
+        kafka_group_id="tiktok-shop-worker",
+        topic_webhooks=topics.WEBHOOKS,
+        topic_admin_commands=topics.ADMIN_COMMANDS,
+        topic_events=topics.EVENTS,
+        topic_dead_letter=topics.DEAD_LETTER,
+        admin_api_token="unused",  # noqa: S106 (never served)
+    )
+    broker = Worker(settings).broker
+    broker.publisher(
+        topics.EVENTS,
+        title="domain-events",
+        description="tiktok.order.received, tiktok.order.shipped, tiktok.product.synced, ...",
+        schema=DomainEvent,
+    )
+    broker.publisher(
+        topics.WEBHOOKS,
+        title="webhooks",
+        description="Verified TikTok webhooks, published by the ingress.",
+        schema=WebhookMessage,
+    )
+    replies = (*dict.fromkeys(REPLY_TYPES.values()), ErrorReply)
+    broker.publisher(
+        topics.ADMIN_REPLIES,
+        title="admin-replies",
+        description="Replies to admin commands, on each request's reply_to topic: the reply "
+        "model of the command (contracts.replies.REPLY_TYPES), or an ErrorReply.",
+        schema=Union[replies],  # noqa: UP007 (a runtime union of the reply models)
+    )
+    spec = AsyncAPI(
+        broker,
+        title="TikTok Shop channel",
+        version="1.0.0",
+        description=DESCRIPTION,
+        schema_version="3.0.0",
+    )
+    return json.dumps(spec.to_specification().to_jsonable(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(document(), end="")

@@ -1,0 +1,84 @@
+"""`python -m service ingress | worker | all`: run the parts, served by uvicorn."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from service import logs
+from service.entrypoints.ingress.app import ingress_app
+from service.entrypoints.worker.asgi import worker_app
+from service.entrypoints.worker.runtime import Worker
+from service.settings import Settings
+
+log = logging.getLogger("service")
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to `_serve`, which stops all servers together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    return _Server(config)
+
+
+async def _serve(servers: list[uvicorn.Server]) -> None:
+    def stop() -> None:
+        log.info("stopping: finishing the messages in hand, then closing connections")
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+
+    async def run(server: uvicorn.Server) -> bool:
+        try:
+            await server.serve()
+        except (Exception, SystemExit):
+            log.exception("a server failed; stopping the others")
+            stop()
+            return False
+        if not server.started:  # start-up failed: the others must not run on alone
+            stop()
+        return server.started
+
+    if not all(await asyncio.gather(*(run(s) for s in servers))):
+        raise SystemExit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    parser.add_argument("part", choices=["ingress", "worker", "all"], help="what to run")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    logs.configure(settings.log_level, json=settings.log_json)
+    servers: list[uvicorn.Server] = []
+    if args.part in ("ingress", "all"):
+        servers.append(_server(ingress_app(settings), settings.ingress_host, settings.ingress_port))
+        log.info(
+            "ingress on http://%s:%d (webhooks at /tiktok-shop/webhooks)",
+            settings.ingress_host,
+            settings.ingress_port,
+        )
+    if args.part in ("worker", "all"):
+        servers.append(
+            _server(worker_app(Worker(settings)), settings.admin_host, settings.admin_port)
+        )
+        log.info(
+            "worker and admin API on http://%s:%d/admin/tiktok-shop",
+            settings.admin_host,
+            settings.admin_port,
+        )
+    asyncio.run(_serve(servers))

@@ -1,0 +1,37 @@
+"""What the service needs to know of TikTok's products and orders, already mapped.
+
+The TikTok adapter turns the API's shapes into these; the application never sees TikTok JSON.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.entities import Address, ListingStatus, OrderItem, OrderStatus
+
+
+@dataclass(frozen=True)
+class RemoteProduct:
+    external_product_id: str
+    title: str
+    status: ListingStatus | None
+    price: int | None
+    currency: str | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RemoteOrder:
+    external_order_id: str
+    status: OrderStatus | None
+    external_status: str
+    updated_at: datetime
+    created_at: datetime | None = None
+    currency: str = "USD"
+    subtotal: int = 0
+    shipping_fee: int = 0
+    platform_fee: int = 0
+    total: int = 0
+    customer_name: str | None = None
+    shipping_address: Address = field(default_factory=Address)
+    items: tuple[OrderItem, ...] = ()
+    tracking_number: str | None = None

@@ -1,0 +1,52 @@
+"""Channel statistics from per-status counts the database grouped (the seed's rules)."""
+
+from dataclasses import dataclass
+
+from contracts.entities import ChannelStats, RevenueAmount
+
+# Revenue leaves out orders whose money did not stay with the seller.
+NON_REVENUE_STATUSES = frozenset({"cancelled", "refunded"})
+
+
+@dataclass(frozen=True)
+class ListingGroup:
+    status: str
+    sync_status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OrderGroup:
+    status: str
+    currency: str
+    count: int
+    total: int
+
+
+def channel_stats(
+    listings: list[ListingGroup], orders: list[OrderGroup], default_currency: str
+) -> ChannelStats:
+    def orders_in(status: str) -> int:
+        return sum(g.count for g in orders if g.status == status)
+
+    revenue: dict[str, int] = {}
+    for g in orders:
+        if g.status not in NON_REVENUE_STATUSES:
+            revenue[g.currency] = revenue.get(g.currency, 0) + g.total
+    by_currency = [RevenueAmount(currency=c, amount=a) for c, a in sorted(revenue.items())]
+    # The headline figure is in the currency that earned most (one shop sells in one).
+    main = max(by_currency, key=lambda r: r.amount, default=None)
+    return ChannelStats(
+        total_listings=sum(g.count for g in listings),
+        active_listings=sum(g.count for g in listings if g.status == "active"),
+        pending_listings=sum(g.count for g in listings if g.status == "pending"),
+        failed_listings=sum(g.count for g in listings if g.sync_status == "failed"),
+        total_orders=sum(g.count for g in orders),
+        pending_orders=orders_in("pending"),
+        shipped_orders=orders_in("shipped"),
+        delivered_orders=orders_in("delivered"),
+        cancelled_orders=orders_in("cancelled"),
+        total_revenue=main.amount if main else 0,
+        currency=main.currency if main else default_currency,
+        revenue_by_currency=by_currency,
+    )

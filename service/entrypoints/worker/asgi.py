@@ -1,0 +1,42 @@
+"""The worker process's HTTP side: health, readiness and the admin API over the same code."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+
+from service.entrypoints.admin_http.auth import BearerToken
+from service.entrypoints.admin_http.routes import admin_routes
+from service.entrypoints.health import health_routes
+from service.entrypoints.worker.runtime import Worker
+
+ADMIN_PREFIX = "/admin/tiktok-shop"
+STATIC = Path(__file__).resolve().parent.parent / "admin_http" / "static"
+
+
+def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
+    """The HTTP app; with `run_worker` its lifespan also starts and stops the worker."""
+    token = worker.settings.admin_api_token.get_secret_value()
+    if not token:
+        raise SystemExit("ADMIN_API_TOKEN is not set: the admin API refuses to run without it")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if not run_worker:
+            yield
+            return
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+
+    admin = Mount(
+        ADMIN_PREFIX,
+        routes=admin_routes(lambda: worker.deps),
+        middleware=[Middleware(BearerToken, token=token)],
+    )
+    return Starlette(routes=[*health_routes(worker.ready), admin], lifespan=lifespan)

@@ -1,0 +1,87 @@
+"""Settings from the environment. Secrets are `SecretStr`: they never show in logs or reprs.
+
+The TikTok names are the seed's (`TIKTOK_APP_KEY`, `TIKTOK_APP_SECRET`, `TIKTOK_ACCESS_TOKEN`,
+`TIKTOK_SHOP_ID`, `TIKTOK_SANDBOX`), so the instructions of its admin page stay true.
+"""
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+
+PRODUCTION_API = "https://open-api.tiktokglobalshop.com"
+SANDBOX_API = "https://open-api-sandbox.tiktokglobalshop.com"
+AUTH_API = "https://auth.tiktok-shops.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # TikTok Shop app and default shop (the seed's options).
+    tiktok_app_key: str = ""
+    tiktok_app_secret: SecretStr = SecretStr("")
+    tiktok_access_token: SecretStr = SecretStr("")
+    tiktok_shop_id: str = ""
+    tiktok_sandbox: str = Field(default="true", description='the seed\'s string: "true" or not')
+    tiktok_api_base_url: str = ""
+    tiktok_auth_base_url: str = AUTH_API
+    tiktok_rate_per_second: float = Field(default=50.0, gt=0)
+    tiktok_currency: str = "USD"
+
+    # Kafka.
+    kafka_bootstrap_servers: str = "127.0.0.1:29092"
+    kafka_client_id: str = "tiktok-shop"
+    kafka_group_id: str = "tiktok-shop-worker"
+    kafka_topic_replication: int = Field(default=1, ge=1, description="3 in production")
+    topic_webhooks: str = topics.WEBHOOKS
+    topic_admin_commands: str = topics.ADMIN_COMMANDS
+    topic_events: str = topics.EVENTS
+    topic_dead_letter: str = topics.DEAD_LETTER
+
+    # MongoDB (any replica set in production; FerretDB locally).
+    mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27027/")
+    mongodb_database: str = "tiktok_shop"
+
+    # HTTP.
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 8080
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8081
+    admin_api_token: SecretStr = SecretStr("")
+    webhook_max_bytes: int = 1024 * 1024
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("tiktok_app_key", "tiktok_shop_id", "tiktok_api_base_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def sandbox(self) -> bool:
+        return self.tiktok_sandbox.strip().lower() == "true"
+
+    @property
+    def api_base_url(self) -> str:
+        if self.tiktok_api_base_url:
+            return self.tiktok_api_base_url.rstrip("/")
+        return SANDBOX_API if self.sandbox else PRODUCTION_API
+
+    @property
+    def webhook_verification_ready(self) -> bool:
+        """Webhooks need only the app key and secret."""
+        return bool(self.tiktok_app_key and self.tiktok_app_secret.get_secret_value())
+
+    @property
+    def configured(self) -> bool:
+        """The seed's rule: app key, app secret, access token and shop id all set."""
+        return bool(
+            self.webhook_verification_ready
+            and self.tiktok_access_token.get_secret_value()
+            and self.tiktok_shop_id
+        )
+
+    @property
+    def default_shop_id(self) -> str:
+        return self.tiktok_shop_id or "default"

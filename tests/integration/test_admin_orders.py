@@ -1,0 +1,161 @@
+"""Orders, syncs, stats and settings, each run over Kafka request/reply and over HTTP."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from contracts import commands as c
+from contracts.replies import ErrorReply
+from service.entrypoints.worker.runtime import Worker
+from service.settings import Settings
+from tests import factories
+from tests.admin_api import AdminApi
+from tests.integration.test_admin_listings import ok
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_orders_page_filter_and_get(api: AdminApi, shop: str, worker: Worker) -> None:
+    base = factories.order(shop).created_at
+    seeded = [
+        factories.order(shop, status=s, created_at=base + timedelta(seconds=n))
+        for n, s in enumerate(["pending", "pending", "shipped", "cancelled", "pending"])
+    ]
+    for o in seeded:
+        await worker.deps.orders.insert(o)
+
+    first = await ok(api, c.ListOrders(shop_id=shop, limit=2))
+    assert first.total == 5
+    assert [o.id for o in first.orders] == [seeded[4].id, seeded[3].id]  # newest first
+    pending = await ok(api, c.ListOrders(shop_id=shop, status="pending", page=2, limit=2))
+    assert (pending.total, [o.id for o in pending.orders]) == (3, [seeded[0].id])
+
+    got = await ok(api, c.GetOrder(shop_id=shop, id=seeded[2].id))
+    assert got.order == seeded[2]
+    missing = await api.call(c.GetOrder(shop_id=shop, id="nope"))
+    assert isinstance(missing, ErrorReply)
+    assert (missing.code, missing.message) == ("not_found", "Order not found")
+
+
+async def test_shipping_an_order_sets_tracking_and_emits_one_shipped_event(
+    api: AdminApi, shop: str, worker: Worker, settings: Settings
+) -> None:
+    order = factories.order(shop, status="confirmed")
+    await worker.deps.orders.insert(order)
+    events = await _events_consumer(settings)
+    try:
+        shipped = await ok(
+            api,
+            c.UpdateOrderStatus(
+                shop_id=shop,
+                id=order.id,
+                status="shipped",
+                tracking_number="1Z999",
+                tracking_url="https://track.example/1Z999",
+            ),
+        )
+        assert (shipped.order.status, shipped.order.tracking_number) == ("shipped", "1Z999")
+        assert shipped.order.tracking_url == "https://track.example/1Z999"
+        stored = await worker.deps.orders.get(shop, order.id)
+        assert stored == shipped.order
+
+        # Setting the same status again changes nothing and emits nothing new.
+        await ok(api, c.UpdateOrderStatus(shop_id=shop, id=order.id, status="shipped"))
+        seen = await eventually(
+            lambda: _read(events, order.id), until=lambda e: len(e) >= 1, timeout=20
+        )
+        more = await _read(events, order.id, wait_ms=1000)
+        shipped_events = [e for e in seen + more if e["type"] == "tiktok.order.shipped"]
+        assert len(shipped_events) == 1
+        assert shipped_events[0]["order"]["trackingNumber"] == "1Z999"
+        # The outbox is empty once the relay published.
+        doc = await worker.db.collection("orders").find_one({"_id": order.id})
+        assert doc is not None
+        assert doc.get("outbox") == []
+    finally:
+        await events.stop()
+
+
+async def test_unknown_order_status_update_is_not_found(api: AdminApi, shop: str) -> None:
+    reply = await api.call(c.UpdateOrderStatus(shop_id=shop, id="nope", status="shipped"))
+    assert isinstance(reply, ErrorReply)
+    assert reply.code == "not_found"
+
+
+async def test_stats_leave_cancelled_and_refunded_out_of_revenue(
+    api: AdminApi, shop: str, worker: Worker
+) -> None:
+    for status, total in [
+        ("pending", 1000),
+        ("confirmed", 2000),
+        ("shipped", 3000),
+        ("delivered", 4000),
+        ("cancelled", 50000),
+        ("refunded", 60000),
+    ]:
+        await worker.deps.orders.insert(factories.order(shop, status=status, total=total))
+    for n, status in enumerate(["active", "active", "pending", "draft"]):
+        reply = await ok(api, c.CreateListing(shop_id=shop, local_product_id=f"p{n}", title="x"))
+        await ok(api, c.UpdateListing(shop_id=shop, id=reply.listing.id, status=status))
+
+    stats = (await ok(api, c.GetStats(shop_id=shop))).stats
+    assert stats.total_revenue == 1000 + 2000 + 3000 + 4000
+    assert stats.currency == "USD"
+    assert (stats.total_orders, stats.pending_orders, stats.shipped_orders) == (6, 1, 1)
+    assert (stats.delivered_orders, stats.cancelled_orders) == (1, 1)
+    assert (stats.total_listings, stats.active_listings, stats.pending_listings) == (4, 2, 1)
+    assert stats.failed_listings == 0
+
+
+async def test_stats_of_an_empty_shop_are_zero(api: AdminApi, shop: str) -> None:
+    stats = (await ok(api, c.GetStats(shop_id=shop))).stats
+    assert (stats.total_listings, stats.total_orders, stats.total_revenue) == (0, 0, 0)
+
+
+async def test_without_credentials_syncs_do_nothing_and_catalog_sync_is_pending(
+    api: AdminApi, shop: str
+) -> None:
+    await ok(api, c.CreateListing(shop_id=shop, local_product_id="p", title="x"))
+    assert (await ok(api, c.SyncProducts(shop_id=shop))).synced == 0
+    assert (await ok(api, c.SyncOrders(shop_id=shop))).synced == 0
+    assert (await ok(api, c.GetLastSync(shop_id=shop))).sync is None
+
+    first = (await ok(api, c.StartCatalogSync(shop_id=shop))).sync
+    second = (await ok(api, c.StartCatalogSync(shop_id=shop))).sync
+    assert first.status == second.status == "pending"
+    last = (await ok(api, c.GetLastSync(shop_id=shop))).sync
+    assert last is not None
+    assert last.id == second.id
+    syncs = await ok(api, c.ListSyncs(shop_id=shop, limit=1))
+    assert (syncs.total, [s.id for s in syncs.syncs]) == (2, [second.id])
+
+
+async def test_settings_without_credentials(api: AdminApi) -> None:
+    reply = await ok(api, c.GetSettings())
+    assert reply.status == "not_configured"
+    assert (reply.configured, reply.app_key, reply.sandbox) == (False, None, True)
+
+
+async def _events_consumer(settings: Settings) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(
+        settings.topic_events,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    return consumer
+
+
+async def _read(consumer: AIOKafkaConsumer, key: str, wait_ms: int = 200) -> list[dict[str, Any]]:
+    batches = await consumer.getmany(timeout_ms=wait_ms)
+    return [
+        json.loads(record.value)
+        for records in batches.values()
+        for record in records
+        if record.key == key.encode()
+    ]
