@@ -28,6 +28,7 @@ same correlation id. Domain events go out on the events topic keyed by entity id
 def document() -> str:
     # Explicit values, not the environment: the document describes the defaults.
     settings = Settings(
+        kafka_bootstrap_servers="127.0.0.1:29092",
         kafka_group_id="tiktok-shop-worker",
         topic_webhooks=topics.WEBHOOKS,
         topic_admin_commands=topics.ADMIN_COMMANDS,
