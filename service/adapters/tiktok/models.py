@@ -1,0 +1,284 @@
+"""Typed shapes of the TikTok Shop answers (and request bodies) this adapter uses.
+
+Only the fields the service reads are declared; TikTok adds fields often, so unknown ones are
+ignored on the way in. Money stays a decimal string here, exactly as TikTok sent it; the domain
+turns it into minor units. Times are unix seconds.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TikTokModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Envelope(TikTokModel):
+    """Every answer: ``code`` 0 is success whatever the HTTP status says."""
+
+    code: int
+    message: str = ""
+    request_id: str = ""
+    data: Any = None
+
+
+# --- authorization -------------------------------------------------------------------------
+
+
+class AuthorizedShop(TikTokModel):
+    id: str
+    name: str = ""
+    region: str = ""
+    cipher: str
+    code: str = ""
+    seller_type: str | None = None
+
+
+class AuthorizedShopsData(TikTokModel):
+    shops: list[AuthorizedShop] = Field(default_factory=list)
+
+
+class TokenData(TikTokModel):
+    """Token endpoints' ``data``. Both ``*_expire_in`` are absolute unix times, not durations."""
+
+    access_token: str = Field(repr=False)
+    access_token_expire_in: int
+    refresh_token: str = Field(repr=False)
+    refresh_token_expire_in: int
+    open_id: str | None = None
+    seller_name: str | None = None
+    seller_base_region: str | None = None
+    user_type: int | None = None
+    granted_scopes: list[str] | None = None
+
+
+# --- products --------------------------------------------------------------------------------
+
+
+class SkuPrice(TikTokModel):
+    """Requests send ``amount``; answers carry ``tax_exclusive_price`` and ``sale_price``."""
+
+    currency: str
+    amount: str | None = None
+    tax_exclusive_price: str | None = None
+    sale_price: str | None = None
+
+    @property
+    def value(self) -> str | None:
+        """The seller's price, whichever field this answer used."""
+        return self.amount or self.tax_exclusive_price or self.sale_price
+
+
+class SkuInventory(TikTokModel):
+    quantity: int = 0
+    warehouse_id: str | None = None
+
+
+class Sku(TikTokModel):
+    id: str
+    seller_sku: str | None = None
+    price: SkuPrice | None = None
+    inventory: list[SkuInventory] = Field(default_factory=list)
+
+
+class ImageRef(TikTokModel):
+    uri: str
+    urls: list[str] = Field(default_factory=list)
+
+
+class Product(TikTokModel):
+    id: str
+    title: str = ""
+    status: str = ""
+    skus: list[Sku] = Field(default_factory=list)
+    create_time: int = 0
+    update_time: int = 0
+    # Product detail only.
+    description: str | None = None
+    main_images: list[ImageRef] = Field(default_factory=list)
+
+
+class ProductPage(TikTokModel):
+    products: list[Product] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
+class CreatedSku(TikTokModel):
+    id: str
+    seller_sku: str | None = None
+
+
+class ProductWarning(TikTokModel):
+    message: str = ""
+
+
+class ProductWriteResult(TikTokModel):
+    """Answer of create and edit product."""
+
+    product_id: str
+    skus: list[CreatedSku] = Field(default_factory=list)
+    warnings: list[ProductWarning] = Field(default_factory=list)
+
+
+class DeleteProductError(TikTokModel):
+    code: int = 0
+    message: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeleteProductsResult(TikTokModel):
+    errors: list[DeleteProductError] = Field(default_factory=list)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class Payment(TikTokModel):
+    currency: str
+    sub_total: str | None = None
+    shipping_fee: str | None = None
+    platform_discount: str | None = None
+    seller_discount: str | None = None
+    total_amount: str | None = None
+    tax: str | None = None
+
+
+class DistrictInfo(TikTokModel):
+    address_level_name: str = ""
+    address_name: str = ""
+    address_level: str = ""
+
+
+class RecipientAddress(TikTokModel):
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone_number: str | None = None
+    full_address: str | None = None
+    address_detail: str | None = None
+    postal_code: str | None = None
+    region_code: str | None = None
+    district_info: list[DistrictInfo] = Field(default_factory=list)
+
+
+class LineItem(TikTokModel):
+    id: str
+    product_id: str | None = None
+    product_name: str | None = None
+    sku_id: str | None = None
+    sku_name: str | None = None
+    seller_sku: str | None = None
+    currency: str | None = None
+    original_price: str | None = None
+    sale_price: str | None = None
+    platform_discount: str | None = None
+    seller_discount: str | None = None
+    package_id: str | None = None
+    tracking_number: str | None = None
+    display_status: str | None = None
+
+
+class Package(TikTokModel):
+    id: str
+
+
+class Order(TikTokModel):
+    id: str
+    status: str
+    create_time: int
+    update_time: int
+    payment: Payment | None = None
+    recipient_address: RecipientAddress | None = None
+    buyer_nickname: str | None = None
+    buyer_email: str | None = None
+    user_id: str | None = None
+    line_items: list[LineItem] = Field(default_factory=list)
+    tracking_number: str | None = None
+    shipping_provider: str | None = None
+    shipping_provider_id: str | None = None
+    packages: list[Package] = Field(default_factory=list)
+
+    @property
+    def customer_name(self) -> str | None:
+        """The recipient's name, else the buyer's nickname."""
+        address = self.recipient_address
+        if address is not None:
+            if address.name:
+                return address.name
+            full = " ".join(part for part in (address.first_name, address.last_name) if part)
+            if full:
+                return full
+        return self.buyer_nickname
+
+
+class OrderPage(TikTokModel):
+    orders: list[Order] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
+class OrderDetailsData(TikTokModel):
+    orders: list[Order] = Field(default_factory=list)
+
+
+class ShippedPackage(TikTokModel):
+    package_id: str
+    order_id: str | None = None
+    order_line_item_ids: list[str] = Field(default_factory=list)
+
+
+# --- request bodies --------------------------------------------------------------------------
+# Declared fields are the ones the service fills; extra ones pass through to TikTok unchanged.
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PriceInput(RequestModel):
+    amount: str
+    currency: str
+
+
+class InventoryInput(RequestModel):
+    quantity: int
+    warehouse_id: str | None = None
+
+
+class SkuInput(RequestModel):
+    seller_sku: str
+    price: PriceInput
+    inventory: list[InventoryInput]
+
+
+class ImageInput(RequestModel):
+    uri: str
+
+
+class ProductInput(RequestModel):
+    """Body of create and edit product."""
+
+    title: str
+    description: str = ""
+    category_id: str
+    main_images: list[ImageInput]
+    skus: list[SkuInput]
+
+
+class ProductSearchFilter(RequestModel):
+    status: str | None = None
+    seller_skus: list[str] | None = None
+    create_time_ge: int | None = None
+    create_time_le: int | None = None
+    update_time_ge: int | None = None
+    update_time_le: int | None = None
+
+
+class OrderSearchFilter(RequestModel):
+    order_status: str | None = None
+    create_time_ge: int | None = None
+    create_time_lt: int | None = None
+    update_time_ge: int | None = None
+    update_time_lt: int | None = None

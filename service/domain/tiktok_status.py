@@ -1,0 +1,141 @@
+"""TikTok order and product statuses mapped to the service's own.
+
+TikTok sends the current names (``AWAITING_SHIPMENT``), older numeric codes (``111``), and in
+webhooks looser spellings (``CANCEL``). Everything funnels through the current names so that each
+internal status is decided in one place. Anything unknown maps to None: the caller decides what
+to do with it (keep the previous status, log, fetch the order from the API).
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Literal
+
+OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
+ListingStatus = Literal["draft", "pending", "active", "rejected", "suspended"]
+
+ORDER_STATUS_BY_NAME: Final[Mapping[str, OrderStatus]] = MappingProxyType(
+    {
+        "UNPAID": "pending",
+        "ON_HOLD": "pending",
+        "AWAITING_SHIPMENT": "confirmed",
+        "PARTIALLY_SHIPPING": "confirmed",
+        "AWAITING_COLLECTION": "confirmed",
+        "IN_TRANSIT": "shipped",
+        "DELIVERED": "delivered",
+        "COMPLETED": "delivered",
+        "CANCELLED": "cancelled",
+        # A completed return or refund (return-and-refund API and its webhook).
+        "REFUNDED": "refunded",
+        "RETURN_OR_REFUND_REQUEST_COMPLETE": "refunded",
+    }
+)
+
+# Older numeric codes, by TikTok's upgrade guide. 111 is AWAITING_SHIPMENT (the seed said pending).
+ORDER_STATUS_NAME_BY_CODE: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        100: "UNPAID",
+        105: "ON_HOLD",
+        111: "AWAITING_SHIPMENT",
+        112: "AWAITING_COLLECTION",
+        114: "PARTIALLY_SHIPPING",
+        121: "IN_TRANSIT",
+        122: "DELIVERED",
+        130: "COMPLETED",
+        140: "CANCELLED",
+    }
+)
+
+# Spellings seen in webhooks and older payloads, folded onto the current names.
+_ORDER_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "CANCEL": "CANCELLED",
+        "CANCELED": "CANCELLED",
+        "AWAITING_SHIPPING": "AWAITING_SHIPMENT",
+        "PARTIALLY_SHIPPED": "PARTIALLY_SHIPPING",
+        "AWAITING_PICKUP": "AWAITING_COLLECTION",
+        "SHIPPED": "IN_TRANSIT",
+        "REFUND": "REFUNDED",
+    }
+)
+
+LISTING_STATUS_BY_NAME: Final[Mapping[str, ListingStatus]] = MappingProxyType(
+    {
+        "DRAFT": "draft",
+        "PENDING": "pending",
+        "FAILED": "rejected",
+        "ACTIVATE": "active",
+        "SELLER_DEACTIVATED": "suspended",
+        "PLATFORM_DEACTIVATED": "suspended",
+        "FREEZE": "suspended",
+        # DELETED has no internal counterpart on purpose: the caller unlinks or ignores it.
+    }
+)
+
+# Older numeric product codes, as the seed mapped them.
+LISTING_STATUS_BY_CODE: Final[Mapping[int, ListingStatus]] = MappingProxyType(
+    {
+        1: "draft",
+        2: "pending",
+        3: "rejected",
+        4: "active",
+        5: "suspended",
+        6: "suspended",
+        7: "suspended",
+    }
+)
+
+_LISTING_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "ACTIVE": "ACTIVATE",
+        "LIVE": "ACTIVATE",
+        "FROZEN": "FREEZE",
+        "REJECTED": "FAILED",
+        "DEACTIVATED": "SELLER_DEACTIVATED",
+    }
+)
+
+
+def _as_code(value: str | int) -> int | None:
+    """An int, or a string of digits (``"111"``), as an int; anything else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _as_name(value: str) -> str:
+    """``" in-transit "`` -> ``"IN_TRANSIT"``."""
+    return value.strip().upper().replace("-", "_").replace(" ", "_")
+
+
+def canonical_order_status(value: str | int | None) -> str | None:
+    """TikTok's current name for any form of an order status (``111``, ``"CANCEL"``); else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    code = _as_code(value)
+    if code is not None:
+        return ORDER_STATUS_NAME_BY_CODE.get(code)
+    assert isinstance(value, str)
+    name = _as_name(value)
+    name = _ORDER_ALIASES.get(name, name)
+    return name if name in ORDER_STATUS_BY_NAME else None
+
+
+def map_order_status(value: str | int | None) -> OrderStatus | None:
+    """Internal order status for any form TikTok sends; None when unknown."""
+    name = canonical_order_status(value)
+    return ORDER_STATUS_BY_NAME[name] if name else None
+
+
+def map_product_status(value: str | int | None) -> ListingStatus | None:
+    """Internal listing status for any form TikTok sends; None when unknown (or DELETED)."""
+    if value is None or isinstance(value, bool):
+        return None
+    code = _as_code(value)
+    if code is not None:
+        return LISTING_STATUS_BY_CODE.get(code)
+    assert isinstance(value, str)
+    name = _as_name(value)
+    return LISTING_STATUS_BY_NAME.get(_LISTING_ALIASES.get(name, name))

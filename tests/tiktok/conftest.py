@@ -1,0 +1,111 @@
+"""Fixtures: the simulator on a real socket, a control handle to drive it, clients pointed at it."""
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from service.adapters.tiktok import (
+    ShopRef,
+    StaticTokenProvider,
+    TikTokConfig,
+    TikTokShopClient,
+    TokenProvider,
+)
+from simulator import Simulator, SimulatorConfig, create_app
+from tests.tiktok.sim_support import (
+    APP_KEY,
+    APP_SECRET,
+    ClientFactory,
+    Delivery,
+    SeededShop,
+    SimControl,
+    SimServer,
+    WebhookReceiver,
+    serving,
+)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sim_server() -> AsyncIterator[SimServer]:
+    sim = Simulator(SimulatorConfig(app_key=APP_KEY, app_secret=APP_SECRET, random_seed=7))
+    async with serving(create_app(simulator=sim)) as url:
+        yield SimServer(url, sim)
+
+
+@pytest_asyncio.fixture
+async def sim(sim_server: SimServer) -> AsyncIterator[SimControl]:
+    """A fresh simulator (no shops, default faults, empty log) for each test."""
+    async with httpx.AsyncClient(base_url=sim_server.url, timeout=10) as http:
+        control = SimControl(http, sim_server.sim)
+        await control.call("POST", "/reset")
+        yield control
+
+
+@pytest_asyncio.fixture
+async def shop(sim: SimControl) -> SeededShop:
+    seeded = await sim.shop(name="Test shop")
+    tokens = await sim.tokens(seeded["id"])
+    return SeededShop(
+        ShopRef(seeded["id"], seeded["cipher"]), tokens["access_token"], tokens["refresh_token"]
+    )
+
+
+@pytest.fixture
+def config(sim_server: SimServer) -> TikTokConfig:
+    """Fast retries so that fault tests stay short; the rate is TikTok's default."""
+    return TikTokConfig(
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        api_base_url=sim_server.url,
+        auth_base_url=sim_server.url,
+        base_backoff=0.01,
+        max_backoff=0.2,
+        timeout=5.0,
+    )
+
+
+@pytest_asyncio.fixture
+async def make_client(config: TikTokConfig, shop: SeededShop) -> AsyncIterator[ClientFactory]:
+    """``make_client(tokens=..., **config_overrides)``; the seeded shop's token by default."""
+    made: list[TikTokShopClient] = []
+
+    def factory(tokens: TokenProvider | None = None, **overrides: Any) -> TikTokShopClient:
+        client = TikTokShopClient(
+            replace(config, **overrides),
+            tokens or StaticTokenProvider(shop.access_token),
+            rng=random.Random(1),
+        )
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def _receiver_server() -> AsyncIterator[WebhookReceiver]:
+    deliveries: list[Delivery] = []
+
+    async def receive(request: Request) -> Response:
+        deliveries.append(Delivery(dict(request.headers), await request.body()))
+        return JSONResponse({"received": True})
+
+    app = Starlette(routes=[Route("/webhooks/tiktok", receive, methods=["POST"])])
+    async with serving(app) as url:
+        yield WebhookReceiver(f"{url}/webhooks/tiktok", deliveries)
+
+
+@pytest.fixture
+def webhook_receiver(_receiver_server: WebhookReceiver) -> WebhookReceiver:
+    _receiver_server.deliveries.clear()
+    return _receiver_server

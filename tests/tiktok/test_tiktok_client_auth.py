@@ -1,0 +1,275 @@
+"""Tokens: authorization, refresh before expiry, refresh after 105002, and dead authorizations."""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from service.adapters.tiktok import (
+    AccessTokenExpiredError,
+    InMemoryTokenStore,
+    ReauthorizationRequiredError,
+    ShopNeedsReauthorizationError,
+    ShopTokens,
+    StaticTokenProvider,
+    StoredTokenProvider,
+    TikTokApiError,
+    TikTokConfig,
+    TikTokOAuth,
+    TikTokShopClient,
+    authorize_shops,
+)
+from tests.tiktok.sim_support import APP_SECRET, ClientFactory, SeededShop, SimControl
+
+REFRESH = "/api/v2/token/refresh"
+
+
+def _record(shop: SeededShop, *, access_expires_in: int, refresh_expires_in: int) -> ShopTokens:
+    now = int(time.time())
+    return ShopTokens(
+        shop_id=shop.ref.shop_id,
+        access_token=shop.access_token,
+        access_token_expires_at=now + access_expires_in,
+        refresh_token=shop.refresh_token,
+        refresh_token_expires_at=now + refresh_expires_in,
+        cipher=shop.ref.cipher,
+    )
+
+
+@pytest.fixture
+async def oauth(config: TikTokConfig) -> AsyncIterator[TikTokOAuth]:
+    async with TikTokOAuth(config) as client:
+        yield client
+
+
+async def _paths(sim: SimControl) -> list[str]:
+    return [r["path"] for r in await sim.requests()]
+
+
+async def test_authorize_with_a_code(
+    sim: SimControl, config: TikTokConfig, oauth: TikTokOAuth
+) -> None:
+    first, second = await sim.shop(name="EU shop", region="GB"), await sim.shop()
+    code = (await sim.call("POST", "/auth_codes", {"shop_ids": [first["id"], second["id"]]}))[
+        "auth_code"
+    ]
+    store = InMemoryTokenStore()
+    async with TikTokShopClient(config, StoredTokenProvider(store, oauth)) as client:
+        records = await authorize_shops(code, oauth, client, store)
+        assert {(r.shop_id, r.cipher) for r in records} == {
+            (first["id"], first["cipher"]),
+            (second["id"], second["cipher"]),
+        }
+        stored = await store.get(first["id"])
+        assert stored is not None
+        assert not stored.needs_reauthorization
+        # access_token_expire_in is an absolute time, about 7 days ahead
+        assert stored.access_token_expires_at - time.time() == pytest.approx(7 * 86400, abs=60)
+
+        # The stored authorization works for calls.
+        shops = await client.authorized_shops(first["id"])
+        assert len(shops) == 2
+
+    with pytest.raises(TikTokApiError):
+        await oauth.exchange_code(code)  # a code works once
+
+
+async def test_static_token_for_the_default_shop(
+    make_client: ClientFactory, shop: SeededShop
+) -> None:
+    client = make_client(tokens=StaticTokenProvider(shop.access_token))
+    assert [s.id for s in await client.authorized_shops()] == [shop.ref.shop_id]
+
+
+async def test_refreshes_before_expiry(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl, oauth: TikTokOAuth
+) -> None:
+    store = InMemoryTokenStore()
+    await store.save(_record(shop, access_expires_in=60, refresh_expires_in=86400))
+    client = make_client(tokens=StoredTokenProvider(store, oauth, refresh_skew_seconds=300))
+
+    await client.authorized_shops(shop.ref.shop_id)
+
+    assert await _paths(sim) == [REFRESH, "/authorization/202309/shops"]
+    record = await store.get(shop.ref.shop_id)
+    assert record is not None
+    assert record.access_token != shop.access_token
+    assert record.access_token_expires_at > time.time() + 86400
+    assert record.cipher == shop.ref.cipher  # kept across the refresh
+
+    await client.authorized_shops(shop.ref.shop_id)
+    assert (await _paths(sim)).count(REFRESH) == 1  # fresh now: no second refresh
+
+
+async def test_expired_token_is_refreshed_once_and_retried(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl, oauth: TikTokOAuth
+) -> None:
+    store = InMemoryTokenStore()
+    await store.save(_record(shop, access_expires_in=86400, refresh_expires_in=86400))
+    await sim.call("POST", "/tokens/expire", {"access_token": shop.access_token})
+    client = make_client(tokens=StoredTokenProvider(store, oauth))
+
+    shops = await client.authorized_shops(shop.ref.shop_id)
+
+    assert [s.id for s in shops] == [shop.ref.shop_id]
+    log = await sim.requests()
+    assert [(r["path"], r["code"]) for r in log] == [
+        ("/authorization/202309/shops", 105002),
+        (REFRESH, 0),
+        ("/authorization/202309/shops", 0),
+    ]
+
+
+async def test_concurrent_expiries_share_one_refresh(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl, oauth: TikTokOAuth
+) -> None:
+    store = InMemoryTokenStore()
+    await store.save(_record(shop, access_expires_in=86400, refresh_expires_in=86400))
+    await sim.call("POST", "/tokens/expire", {"access_token": shop.access_token})
+    client = make_client(tokens=StoredTokenProvider(store, oauth))
+
+    await asyncio.gather(*(client.authorized_shops(shop.ref.shop_id) for _ in range(10)))
+
+    assert (await _paths(sim)).count(REFRESH) == 1
+
+
+class _StubbornProvider:
+    """Hands out a token TikTok will also call expired: the client must not loop."""
+
+    def __init__(self, first: str, second: str) -> None:
+        self.tokens = [first, second]
+        self.rejections = 0
+
+    async def access_token(self, shop_id: str | None) -> str:
+        return self.tokens[0]
+
+    async def token_rejected(self, shop_id: str | None, rejected: str) -> str | None:
+        self.rejections += 1
+        return self.tokens[1]
+
+    async def authorization_lost(self, shop_id: str | None, error: TikTokApiError) -> None:
+        return None
+
+
+async def test_105002_retries_only_once(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl
+) -> None:
+    second = await sim.tokens(shop.ref.shop_id)
+    for token in (shop.access_token, second["access_token"]):
+        await sim.call("POST", "/tokens/expire", {"access_token": token})
+    provider = _StubbornProvider(shop.access_token, second["access_token"])
+
+    with pytest.raises(AccessTokenExpiredError) as caught:
+        await make_client(tokens=provider).product_detail(shop.ref, "1")
+
+    assert caught.value.code == 105002
+    assert caught.value.request_id
+    assert provider.rejections == 1
+    assert len(await sim.requests()) == 2
+
+
+async def test_static_token_cannot_refresh(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl
+) -> None:
+    await sim.call("POST", "/tokens/expire", {"access_token": shop.access_token})
+    with pytest.raises(AccessTokenExpiredError):
+        await make_client().product_detail(shop.ref, "1")
+    assert len(await sim.requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("kill", "code"),
+    [("expire_refresh_token", 36004001), ("deauthorize", 36004005)],
+)
+async def test_dead_refresh_token_marks_the_shop(
+    kill: str,
+    code: int,
+    make_client: ClientFactory,
+    shop: SeededShop,
+    sim: SimControl,
+    oauth: TikTokOAuth,
+) -> None:
+    store = InMemoryTokenStore()
+    await store.save(_record(shop, access_expires_in=10, refresh_expires_in=86400))
+    if kill == "deauthorize":
+        await sim.call("POST", f"/shops/{shop.ref.shop_id}/deauthorize")
+    else:
+        await sim.call("POST", "/tokens/expire", {"refresh_token": shop.refresh_token})
+    client = make_client(tokens=StoredTokenProvider(store, oauth))
+
+    with pytest.raises(ReauthorizationRequiredError) as caught:
+        await client.product_detail(shop.ref, "1")
+    assert caught.value.code == code
+
+    record = await store.get(shop.ref.shop_id)
+    assert record is not None
+    assert record.needs_reauthorization
+    assert record.status_reason is not None
+    assert str(code) in record.status_reason
+    calls_so_far = len(await sim.requests())
+    assert calls_so_far == 1  # the refresh; the API call was never made
+
+    for _ in range(3):
+        with pytest.raises(ShopNeedsReauthorizationError):
+            await client.product_detail(shop.ref, "1")
+    assert len(await sim.requests()) == calls_so_far  # TikTok not called again
+
+    # The seller authorizes again: the shop is callable again.
+    code_value = (await sim.call("POST", "/auth_codes", {"shop_ids": [shop.ref.shop_id]}))[
+        "auth_code"
+    ]
+    await authorize_shops(code_value, oauth, client, store)
+    shops = await client.authorized_shops(shop.ref.shop_id)
+    assert [s.id for s in shops] == [shop.ref.shop_id]
+
+
+async def test_known_dead_refresh_token_is_not_sent(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl, oauth: TikTokOAuth
+) -> None:
+    store = InMemoryTokenStore()
+    record = _record(shop, access_expires_in=-5, refresh_expires_in=-1)
+    await store.save(record)
+    client = make_client(tokens=StoredTokenProvider(store, oauth))
+    with pytest.raises(ShopNeedsReauthorizationError):
+        await client.product_detail(shop.ref, "1")
+    assert await sim.requests() == []
+    marked = await store.get(shop.ref.shop_id)
+    assert marked == replace(
+        record, status="needs_reauthorization", status_reason="refresh token expired"
+    )
+
+
+async def test_never_authorized_shop(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl, oauth: TikTokOAuth
+) -> None:
+    client = make_client(tokens=StoredTokenProvider(InMemoryTokenStore(), oauth))
+    with pytest.raises(ShopNeedsReauthorizationError):
+        await client.product_detail(shop.ref, "1")
+    assert await sim.requests() == []
+
+
+async def test_reauthorization_error_from_an_api_call_marks_the_shop(
+    shop: SeededShop, oauth: TikTokOAuth
+) -> None:
+    """TikTok may answer 36004005 to a call, not only to a refresh."""
+    store = InMemoryTokenStore()
+    await store.save(_record(shop, access_expires_in=86400, refresh_expires_in=86400))
+    provider = StoredTokenProvider(store, oauth)
+    await provider.authorization_lost(
+        shop.ref.shop_id, ReauthorizationRequiredError(36004005, "no authorization record")
+    )
+    with pytest.raises(ShopNeedsReauthorizationError, match="36004005"):
+        await provider.access_token(shop.ref.shop_id)
+
+
+async def test_token_calls_keep_secrets_out_of_logs(
+    shop: SeededShop, oauth: TikTokOAuth, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        await oauth.refresh(shop.refresh_token)
+    lines = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert any("/api/v2/token/refresh" in line for line in lines)
+    assert not any(APP_SECRET in line or shop.refresh_token in line for line in lines)

@@ -1,0 +1,94 @@
+"""Decimal strings to integer minor units and back, exactly."""
+
+import pytest
+
+from service.domain.money import (
+    currency_exponent,
+    from_minor_units,
+    optional_minor_units,
+    to_minor_units,
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        ("12.34", "USD", 1234),
+        ("0.10", "USD", 10),
+        ("0.1", "USD", 10),
+        ("7", "USD", 700),
+        ("12.500", "USD", 1250),  # trailing zeros carry no extra precision
+        ("-0.05", "USD", -5),
+        ("0.00", "GBP", 0),
+        ("1500", "JPY", 1500),
+        ("1500.00", "JPY", 1500),
+        ("250000", "IDR", 250000),
+        ("99000", "VND", 99000),
+        ("1.234", "KWD", 1234),
+        ("19.99", "usd", 1999),
+        # Beyond a float's 15-17 digits and Decimal's default 28: still exact.
+        ("123456789012345678901234567890.99", "USD", 12345678901234567890123456789099),
+        ("0.29", "USD", 29),  # 0.29 * 100 is 28.999999999999996 in floating point
+    ],
+)
+def test_to_minor_units(amount: str, currency: str, minor: int) -> None:
+    assert to_minor_units(amount, currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [
+        ("1.005", "USD"),  # more precision than cents: refused, not rounded
+        ("100.5", "JPY"),
+        ("1.2345", "KWD"),
+        ("1e3", "USD"),
+        ("NaN", "USD"),
+        ("Infinity", "USD"),
+        ("1,000.00", "USD"),
+        ("", "USD"),
+        ("$5", "USD"),
+        ("5.", "USD"),
+        ("5.00", "US"),
+        ("5.00", "DOLLARS"),
+    ],
+)
+def test_to_minor_units_refuses(amount: str, currency: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        to_minor_units(amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "amount"),
+    [
+        (1234, "USD", "12.34"),
+        (5, "USD", "0.05"),
+        (-5, "USD", "-0.05"),
+        (0, "EUR", "0.00"),
+        (1500, "JPY", "1500"),
+        (1234, "KWD", "1.234"),
+    ],
+)
+def test_from_minor_units(minor: int, currency: str, amount: str) -> None:
+    assert from_minor_units(minor, currency) == amount
+
+
+@pytest.mark.parametrize("currency", ["USD", "GBP", "JPY", "IDR", "KWD", "MYR", "VND"])
+@pytest.mark.parametrize("minor", [0, 1, 99, 100, 123456789])
+def test_round_trip(minor: int, currency: str) -> None:
+    assert to_minor_units(from_minor_units(minor, currency), currency) == minor
+
+
+def test_exponents() -> None:
+    exponents = {c: currency_exponent(c) for c in ("USD", "JPY", "KRW", "VND", "IDR", "BHD")}
+    assert exponents == {"USD": 2, "JPY": 0, "KRW": 0, "VND": 0, "IDR": 0, "BHD": 3}
+
+
+def test_optional_amounts() -> None:
+    assert optional_minor_units(None, "USD") is None
+    assert optional_minor_units("", "USD") is None
+    assert optional_minor_units("1.50", "USD") == 150
+
+
+def test_from_minor_units_takes_ints_only() -> None:
+    with pytest.raises(TypeError):
+        from_minor_units(1.5, "USD")  # type: ignore[arg-type]
