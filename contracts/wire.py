@@ -13,7 +13,6 @@ class WireModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="forbid",
-        str_strip_whitespace=True,
     )
 
     def to_json(self) -> bytes:

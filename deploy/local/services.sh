@@ -10,20 +10,32 @@
 #
 # When KAFKA_BOOTSTRAP_SERVERS or MONGODB_URI is already set, that service is taken as given
 # and nothing is installed or started for it.
+#
+# KAFKA_INSTANCE=outage selects a second, separate Kafka broker (its own data, pid, log and
+# ports 29094/29095; the same jars) that tests stop and start to simulate an outage without
+# disturbing the shared broker. The commands then act on that broker only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL=${LOCAL_DIR:-$ROOT/.local}
-KAFKA_PORT=${LOCAL_KAFKA_PORT:-29092}
-KAFKA_CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-29093}
+INSTANCE=${KAFKA_INSTANCE:-}
+case $INSTANCE in
+  "") DEFAULT_KAFKA_PORT=29092 ;;
+  outage) DEFAULT_KAFKA_PORT=29094 ;;
+  *) echo "[services] error: unknown KAFKA_INSTANCE '$INSTANCE' (only 'outage')" >&2; exit 2 ;;
+esac
+KAFKA_PORT=${LOCAL_KAFKA_PORT:-$DEFAULT_KAFKA_PORT}
+KAFKA_CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-$((DEFAULT_KAFKA_PORT + 1))}
 MONGO_PORT=${LOCAL_MONGO_PORT:-27027}
 START_TIMEOUT=${LOCAL_START_TIMEOUT:-120}
 
 KAFKA_HOME=$LOCAL/kafka
 KAFKA_LIB=$KAFKA_HOME/lib
-KAFKA_DATA=$KAFKA_HOME/data
-KAFKA_LOG=$LOCAL/logs/kafka.log
-KAFKA_PID=$LOCAL/run/kafka.pid
+KAFKA_NAME=kafka${INSTANCE:+-$INSTANCE}
+KAFKA_STATE=$LOCAL/$KAFKA_NAME  # server.properties and data; the default's is KAFKA_HOME
+KAFKA_DATA=$KAFKA_STATE/data
+KAFKA_LOG=$LOCAL/logs/$KAFKA_NAME.log
+KAFKA_PID=$LOCAL/run/$KAFKA_NAME.pid
 FERRET_BIN=$LOCAL/bin/ferretdb-local
 FERRET_DATA=$LOCAL/ferretdb-data
 FERRET_LOG=$LOCAL/logs/ferretdb.log
@@ -36,7 +48,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-external_kafka() { [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; }
+# A named instance is always the local one: the given address belongs to the shared broker.
+external_kafka() { [[ -z $INSTANCE && -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; }
 external_mongo() { [[ -n ${MONGODB_URI:-} ]]; }
 
 install_kafka() {
@@ -86,7 +99,7 @@ start_kafka() {
   if alive "$KAFKA_PID"; then log "Kafka already running on 127.0.0.1:$KAFKA_PORT"; return; fi
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set LOCAL_KAFKA_PORT)"
   mkdir -p "$KAFKA_DATA" "$LOCAL/logs" "$LOCAL/run"
-  local conf=$KAFKA_HOME/server.properties
+  local conf=$KAFKA_STATE/server.properties
   sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
     -e "s|@DATA_DIR@|$KAFKA_DATA|g" "$ROOT/deploy/kafka/server.properties.in" >"$conf"
   local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC "-Dlog4j2.configurationFile=$ROOT/deploy/kafka/log4j2.properties"
@@ -95,11 +108,11 @@ start_kafka() {
     local cluster_id
     cluster_id=$(java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool random-uuid)
     java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" -g \
-      >>"$LOCAL/logs/kafka-format.log" 2>&1 || die "formatting Kafka's storage failed; see $LOCAL/logs/kafka-format.log"
+      >>"$LOCAL/logs/$KAFKA_NAME-format.log" 2>&1 || die "formatting Kafka's storage failed; see $LOCAL/logs/$KAFKA_NAME-format.log"
   fi
   : >"$KAFKA_LOG"
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_LOG)"
-  nohup java "${java_opts[@]}" -cp "$KAFKA_LIB/*" kafka.Kafka "$conf" >"$LOCAL/logs/kafka.out" 2>&1 &
+  nohup java "${java_opts[@]}" -cp "$KAFKA_LIB/*" kafka.Kafka "$conf" >"$LOCAL/logs/$KAFKA_NAME.out" 2>&1 &
   echo $! >"$KAFKA_PID"
   wait_for Kafka "$KAFKA_PID" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
 }
@@ -131,6 +144,21 @@ print_env() {
   echo "KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
   echo "MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$MONGO_PORT/}"
 }
+
+if [[ -n $INSTANCE ]]; then
+  case ${1:-} in
+    install) install_kafka ;;
+    up) install_kafka; start_kafka ;;
+    down) stop "Kafka ($INSTANCE)" "$KAFKA_PID" ;;
+    status)
+      if alive "$KAFKA_PID"; then echo "kafka ($INSTANCE): running on 127.0.0.1:$KAFKA_PORT"
+      else echo "kafka ($INSTANCE): stopped"; fi
+      ;;
+    env) echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
+    *) echo "usage: KAFKA_INSTANCE=$INSTANCE $0 install|up|down|status|env" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 case ${1:-} in
   install)

@@ -14,6 +14,10 @@ from faststream.middlewares import AckPolicy
 from service.settings import Settings
 
 
+# A webhook body may be 1 MiB; with its envelope it needs more than Kafka's 1 MiB default.
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+
+
 def make_broker(settings: Settings, *, role: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -21,6 +25,7 @@ def make_broker(settings: Settings, *, role: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
+        max_request_size=MAX_MESSAGE_BYTES,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=30.0,
         logger=logging.getLogger(f"service.kafka.{role}"),

@@ -13,11 +13,19 @@ import logging
 from faststream.kafka import KafkaBroker
 
 from service.adapters.kafka import headers
-from service.adapters.mongo.database import CATALOG_SYNCS, LISTINGS, ORDERS, Database, Document
+from service.adapters.mongo.database import (
+    CATALOG_SYNCS,
+    LISTINGS,
+    ORDERS,
+    SHOPS,
+    WEBHOOK_EVENTS,
+    Database,
+    Document,
+)
 
 log = logging.getLogger(__name__)
 
-COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS)
+COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
 
 
 class OutboxRelay:
@@ -88,6 +96,7 @@ class OutboxRelay:
                     "content-type": "application/json",
                 },
             )
-            await self.db.collection(collection).update_one(
-                {"_id": doc["_id"]}, {"$pull": {"outbox": entry}}
-            )
+            async with self.db.locks.hold(collection, str(doc["_id"])):
+                await self.db.collection(collection).update_one(
+                    {"_id": doc["_id"]}, {"$pull": {"outbox": entry}}
+                )

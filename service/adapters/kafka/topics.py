@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from service.adapters.kafka.broker import MAX_MESSAGE_BYTES
+
 
 async def ensure_topics(
     bootstrap_servers: str, partitions: Mapping[str, int], *, replication: int = 1
@@ -16,7 +18,12 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=count, replication_factor=replication)
+            NewTopic(
+                name=name,
+                num_partitions=count,
+                replication_factor=replication,
+                topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+            )
             for name, count in partitions.items()
             if name not in existing
         ]
