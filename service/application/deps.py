@@ -7,8 +7,10 @@ from typing import Any, Protocol
 from service.application.ports import (
     ListingRepository,
     OrderRepository,
+    ShopRegistry,
     SyncRepository,
     TikTokGateway,
+    WebhookLog,
 )
 
 
@@ -37,6 +39,8 @@ class Deps:
     tiktok: TikTokGateway
     spawner: Spawner
     config: AppConfig
+    webhooks: WebhookLog
+    shops: ShopRegistry
 
     def shop(self, shop_id: str | None) -> str:
         return shop_id or self.config.default_shop_id

@@ -15,6 +15,7 @@ from contracts.entities import (
     SyncStatus,
 )
 from contracts.events import Event
+from contracts.webhooks import WebhookMessage
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.stats import ListingGroup, OrderGroup
 
@@ -86,6 +87,24 @@ class SyncRepository(Protocol):
     async def finish(
         self, sync: CatalogSync, now: datetime, events: Sequence[Event] = ()
     ) -> CatalogSync: ...
+
+
+class WebhookLog(Protocol):
+    """Every accepted webhook, once per notification id: the dedupe log."""
+
+    async def record(self, message: WebhookMessage, events: Sequence[Event]) -> bool:
+        """Store the webhook (and its events) unless known; True when it was processed before."""
+
+    async def mark_processed(self, notification_id: str, outcome: str) -> None: ...
+
+
+class ShopRegistry(Protocol):
+    """What the service knows of each shop's authorization."""
+
+    async def mark_deauthorized(self, shop_id: str, at: datetime) -> None: ...
+    async def record_expiry_warning(
+        self, shop_id: str, expires_at: datetime | None, events: Sequence[Event]
+    ) -> None: ...
 
 
 class TikTokGateway(Protocol):

@@ -56,6 +56,9 @@ def new_order(
         external_order_id=remote.external_order_id,
         status=remote.status or "pending",
         tracking_number=remote.tracking_number,
+        tracking_url=remote.tracking_url,
+        cancellation_status=remote.cancellation_status,
+        return_status=remote.return_status,
         needs_refresh=needs_refresh,
         created_at=remote.created_at or now,
         updated_at=now,
@@ -81,7 +84,8 @@ def merge_remote(
     changes["updated_at"] = later(now, existing.updated_at)
     if remote.status is not None:
         changes["status"] = remote.status
-    if remote.tracking_number:
-        changes["tracking_number"] = remote.tracking_number
-    merged = ChannelOrder.model_validate({**existing.model_dump(), **changes})
+    for name in ("tracking_number", "tracking_url", "cancellation_status", "return_status"):
+        if getattr(remote, name):
+            changes[name] = getattr(remote, name)
+    merged = ChannelOrder.model_validate({**existing.model_dump(by_alias=False), **changes})
     return OrderChange(merged, _transition_events(existing, merged, now))

@@ -35,3 +35,6 @@ class RemoteOrder:
     shipping_address: Address = field(default_factory=Address)
     items: tuple[OrderItem, ...] = ()
     tracking_number: str | None = None
+    tracking_url: str | None = None
+    cancellation_status: str | None = None
+    return_status: str | None = None

@@ -5,7 +5,8 @@ indexes and upserts; no transactions (FerretDB ignores them silently).
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
@@ -43,6 +44,33 @@ INDEXES: Mapping[str, list[IndexModel]] = {
 }
 
 
+class DocumentLocks:
+    """One lock per document for this process's writes.
+
+    FerretDB 1.x applies an update as a read followed by a write, outside any transaction, so
+    two concurrent updates of one document can lose one of them (MongoDB itself does not).
+    Serialising this process's writes per document closes that window for a single worker;
+    the Kafka keys already send one order's or product's messages to one worker.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str], int] = {}
+
+    @asynccontextmanager
+    async def hold(self, collection: str, doc_id: str) -> AsyncIterator[None]:
+        key = (collection, doc_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+
 class Database:
     """A connected database with the service's collections and indexes."""
 
@@ -55,6 +83,7 @@ class Database:
             appname="tiktok-shop",
         )
         self.db: AsyncDatabase[Document] = self.client[name]
+        self.locks = DocumentLocks()
 
     def collection(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]

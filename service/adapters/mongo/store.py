@@ -19,7 +19,7 @@ M = TypeVar("M", bound=BaseModel)
 OutboxNotify = Callable[[str, str], None]
 
 
-def _ignore(collection: str, doc_id: str) -> None:
+def no_outbox(collection: str, doc_id: str) -> None:
     return None
 
 
@@ -27,8 +27,9 @@ class EntityStore(Generic[M]):
     model: type[M]
     collection_name: str
 
-    def __init__(self, db: Database, notify: OutboxNotify = _ignore) -> None:
+    def __init__(self, db: Database, notify: OutboxNotify = no_outbox) -> None:
         self.collection = db.collection(self.collection_name)
+        self.locks = db.locks
         self.notify = notify
 
     async def insert(self, entity: M, events: Sequence[Event] = ()) -> None:
@@ -36,7 +37,8 @@ class EntityStore(Generic[M]):
         if events:
             doc["outbox"] = outbox_entries(events)
         try:
-            await self.collection.insert_one(doc)
+            async with self.locks.hold(self.collection_name, str(doc["_id"])):
+                await self.collection.insert_one(doc)
         except PyMongoError as exc:
             if is_duplicate(exc):
                 raise Duplicate(str(exc)) from exc
@@ -64,9 +66,10 @@ class EntityStore(Generic[M]):
         if events:
             update["$push"] = {"outbox": {"$each": outbox_entries(events)}}
         try:
-            result = await self.collection.update_one(
-                {"_id": doc_id, "updated_at": expected}, update
-            )
+            async with self.locks.hold(self.collection_name, str(doc_id)):
+                result = await self.collection.update_one(
+                    {"_id": doc_id, "updated_at": expected}, update
+                )
         except PyMongoError as exc:
             if is_duplicate(exc):
                 raise Duplicate(str(exc)) from exc
@@ -77,5 +80,6 @@ class EntityStore(Generic[M]):
             self.notify(self.collection_name, str(doc_id))
 
     async def delete(self, shop_id: str, entity_id: str) -> bool:
-        result = await self.collection.delete_one({"_id": entity_id, "shop_id": shop_id})
+        async with self.locks.hold(self.collection_name, entity_id):
+            result = await self.collection.delete_one({"_id": entity_id, "shop_id": shop_id})
         return result.deleted_count == 1

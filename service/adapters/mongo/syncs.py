@@ -34,7 +34,8 @@ class MongoSyncs(EntityStore[CatalogSync]):
                 "$inc": {"failed_products": 1},
                 "$push": {"failures": failure.model_dump(by_alias=False)},
             }
-        await self.collection.update_one({"_id": sync_id}, update)
+        async with self.locks.hold(self.collection_name, sync_id):
+            await self.collection.update_one({"_id": sync_id}, update)
 
     async def finish(
         self, sync: CatalogSync, now: datetime, events: Sequence[Event] = ()
@@ -44,7 +45,8 @@ class MongoSyncs(EntityStore[CatalogSync]):
         }
         if events:
             update["$push"] = {"outbox": {"$each": outbox_entries(events)}}
-        await self.collection.update_one({"_id": sync.id}, update)
+        async with self.locks.hold(self.collection_name, sync.id):
+            await self.collection.update_one({"_id": sync.id}, update)
         if events:
             self.notify(self.collection_name, sync.id)
         return sync

@@ -9,11 +9,14 @@ from service.adapters.kafka.topics import ensure_topics
 from service.adapters.mongo.database import Database
 from service.adapters.mongo.listings import MongoListings
 from service.adapters.mongo.orders import MongoOrders
+from service.adapters.mongo.shops import MongoShops
 from service.adapters.mongo.syncs import MongoSyncs
+from service.adapters.mongo.webhook_log import MongoWebhookLog
 from service.adapters.tiktok_gateway_null import UnconfiguredTikTok
 from service.application.deps import AppConfig, Deps
 from service.entrypoints.worker.commands import command_router
 from service.entrypoints.worker.spawner import TaskSpawner
+from service.entrypoints.worker.webhooks import webhook_router
 from service.settings import Settings
 
 
@@ -40,6 +43,8 @@ class Worker:
             syncs=MongoSyncs(self.db, self.relay.notify),
             tiktok=UnconfiguredTikTok(),
             spawner=self.spawner,
+            webhooks=MongoWebhookLog(self.db, self.relay.notify),
+            shops=MongoShops(self.db, self.relay.notify),
             config=AppConfig(
                 default_shop_id=settings.default_shop_id,
                 shop_id=settings.tiktok_shop_id,
@@ -55,6 +60,16 @@ class Worker:
                 lambda: self.deps,
                 topic=settings.topic_admin_commands,
                 group_id=settings.kafka_group_id,
+            )
+        )
+
+        self.broker.include_router(
+            webhook_router(
+                self.broker,
+                lambda: self.deps,
+                topic=settings.topic_webhooks,
+                group_id=settings.kafka_group_id,
+                dead_letter_topic=settings.topic_dead_letter,
             )
         )
 
