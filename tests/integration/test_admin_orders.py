@@ -72,6 +72,7 @@ async def test_shipping_an_order_sets_tracking_and_emits_one_shipped_event(
         shipped_events = [e for e in seen + more if e["type"] == "tiktok.order.shipped"]
         assert len(shipped_events) == 1
         assert shipped_events[0]["order"]["trackingNumber"] == "1Z999"
+
         # The relay clears the outbox once it published.
         async def outbox() -> object:
             doc = await worker.db.collection("orders").find_one({"_id": order.id})

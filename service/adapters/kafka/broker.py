@@ -13,7 +13,6 @@ from faststream.middlewares import AckPolicy
 
 from service.settings import Settings
 
-
 # A webhook body may be 1 MiB; with its envelope it needs more than Kafka's 1 MiB default.
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 
