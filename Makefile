@@ -45,11 +45,10 @@ services-status: ## what runs where
 	$(SERVICES) status
 
 run: services-up ## run everything in the foreground (Ctrl-C stops it)
-	@$(SERVICE_ENV); ADMIN_API_TOKEN=$${ADMIN_API_TOKEN:-$$(cat $(LOCAL)/admin-token 2>/dev/null || \
-		( $(PY) -c 'import secrets; print(secrets.token_urlsafe(24))' | tee $(LOCAL)/admin-token ))}; \
-	export ADMIN_API_TOKEN; \
-	echo "admin token: $$ADMIN_API_TOKEN  (curl -H \"Authorization: Bearer $$ADMIN_API_TOKEN\" http://127.0.0.1:8081/admin/tiktok-shop/stats)"; \
-	exec $(PY) -m service all
+	deploy/local/run.sh
+
+demo: $(VENV)/.synced ## beside `make run`: send signed webhooks, print the orders they became
+	@set -a; . $(LOCAL)/run.env; set +a; $(PY) -m service demo
 
 lint: $(VENV)/.synced ## ruff
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""`python -m service ingress | worker | all`: run the parts, served by uvicorn."""
+"""`python -m service ingress | worker | all | demo`: run the parts, served by uvicorn."""
 
 import argparse
 import asyncio
@@ -11,6 +11,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from service import logs
+from service.entrypoints.demo import run_demo
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.worker.asgi import worker_app
 from service.entrypoints.worker.runtime import Worker
@@ -59,10 +60,16 @@ async def _serve(servers: list[uvicorn.Server]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
-    parser.add_argument("part", choices=["ingress", "worker", "all"], help="what to run")
+    parser.add_argument(
+        "part",
+        choices=["ingress", "worker", "all", "demo"],
+        help="what to run; `demo` sends webhooks to a running service and shows the orders",
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.part == "demo":
+        raise SystemExit(asyncio.run(run_demo(settings)))
     logs.configure(settings.log_level, json=settings.log_json)
     servers: list[uvicorn.Server] = []
     if args.part in ("ingress", "all"):
