@@ -21,14 +21,16 @@ async def start_catalog_sync(deps: Deps, cmd: c.StartCatalogSync) -> r.SyncReply
     Without TikTok credentials the sync is recorded as pending, as in the seed.
     """
     shop_id = deps.shop(cmd.shop_id)
-    last = await deps.syncs.last(shop_id)
-    if last is not None and last.status == "syncing":
-        raise Conflict(f"A catalog sync is already running for shop {shop_id} ({last.id})")
     enabled = deps.tiktok.enabled(shop_id)
+    sync_id = new_id()
+    if enabled and not await deps.syncs.claim(shop_id, sync_id):
+        last = await deps.syncs.last(shop_id)
+        running = f" ({last.id})" if last is not None and last.status == "syncing" else ""
+        raise Conflict(f"A catalog sync is already running for shop {shop_id}{running}")
     ids = await deps.listings.all_ids(shop_id) if enabled else []
     now = utcnow()
     sync = CatalogSync(
-        id=new_id(),
+        id=sync_id,
         shop_id=shop_id,
         status="syncing" if enabled else "pending",
         total_products=len(ids),
@@ -42,6 +44,13 @@ async def start_catalog_sync(deps: Deps, cmd: c.StartCatalogSync) -> r.SyncReply
 
 
 async def _run(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:
+    try:
+        await _push_all(deps, sync, ids)
+    finally:
+        await deps.syncs.release(sync.shop_id, sync.id)
+
+
+async def _push_all(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:
     slots = asyncio.Semaphore(deps.config.catalog_sync_concurrency)
 
     async def push_one(listing_id: str) -> None:

@@ -21,6 +21,7 @@ ORDERS = "orders"
 CATALOG_SYNCS = "catalog_syncs"
 WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
+LOCKS = "locks"
 
 # Newest first, id as the tie-breaker: the stable order every list pages in.
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -41,6 +42,7 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     ],
     WEBHOOK_EVENTS: [IndexModel([("notification_id", ASCENDING)], unique=True)],
     SHOPS: [],
+    LOCKS: [],
 }
 
 

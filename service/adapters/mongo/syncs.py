@@ -1,15 +1,21 @@
 """Catalog sync records in MongoDB; progress counters move with `$inc` while a sync runs."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from contracts.entities import CatalogSync, SyncFailure
 from contracts.events import Event
-from service.adapters.mongo.database import CATALOG_SYNCS, NEWEST_FIRST
+from service.adapters.mongo.database import CATALOG_SYNCS, LOCKS, NEWEST_FIRST
 from service.adapters.mongo.documents import from_document, outbox_entries
+from service.adapters.mongo.errors import is_duplicate
 from service.adapters.mongo.store import EntityStore
 from service.application.ports import PageRequest
+from service.domain.time import utcnow
+
+STALE_LOCK = timedelta(hours=6)
 
 
 class MongoSyncs(EntityStore[CatalogSync]):
@@ -24,6 +30,27 @@ class MongoSyncs(EntityStore[CatalogSync]):
         async for doc in cursor:
             return from_document(CatalogSync, doc)
         return None
+
+    async def claim(self, shop_id: str, sync_id: str) -> bool:
+        # An insert under a unique _id is atomic on MongoDB and on FerretDB alike, so two
+        # workers cannot both win; a lock older than STALE_LOCK (a crashed worker) is taken over.
+        locks = self.collection.database[LOCKS]
+        lock_id = f"catalog-sync:{shop_id}"
+        now = utcnow()
+        try:
+            await locks.insert_one({"_id": lock_id, "sync_id": sync_id, "taken_at": now})
+        except PyMongoError as exc:
+            if not is_duplicate(exc):
+                raise
+            stale = await locks.delete_one({"_id": lock_id, "taken_at": {"$lt": now - STALE_LOCK}})
+            if not stale.deleted_count:
+                return False
+            return await self.claim(shop_id, sync_id)
+        return True
+
+    async def release(self, shop_id: str, sync_id: str) -> None:
+        locks = self.collection.database[LOCKS]
+        await locks.delete_one({"_id": f"catalog-sync:{shop_id}", "sync_id": sync_id})
 
     async def record(self, sync_id: str, *, failure: SyncFailure | None) -> None:
         update: dict[str, Any]
