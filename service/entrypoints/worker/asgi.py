@@ -2,19 +2,18 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from service.entrypoints.admin_http.auth import BearerToken
+from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
 from service.entrypoints.worker.runtime import Worker
 
 ADMIN_PREFIX = "/admin/tiktok-shop"
-STATIC = Path(__file__).resolve().parent.parent / "admin_http" / "static"
 
 
 def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
@@ -39,4 +38,5 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
         routes=admin_routes(lambda: worker.deps),
         middleware=[Middleware(BearerToken, token=token)],
     )
-    return Starlette(routes=[*health_routes(worker.ready), admin], lifespan=lifespan)
+    page = page_mount(f"{ADMIN_PREFIX}/ui")
+    return Starlette(routes=[*health_routes(worker.ready), page, admin], lifespan=lifespan)
