@@ -8,10 +8,12 @@ from contracts.entities import CatalogSync, SyncFailure
 from contracts.events import CatalogSynced
 from service.application import listings
 from service.application.deps import Deps
-from service.application.errors import Conflict, TikTokFailed
+from service.application.errors import Conflict
 from service.application.ports import PageRequest
+from service.application.pull import pull
 from service.application.tiktok_errors import describe
 from service.domain.ids import new_id
+from service.domain.remote import RemoteProduct
 from service.domain.time import utcnow
 
 
@@ -100,13 +102,8 @@ async def sync_products(deps: Deps, cmd: c.SyncProducts) -> r.SyncedReply:
     shop_id = deps.shop(cmd.shop_id)
     if not deps.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
-    synced = 0
-    try:
-        async for product in deps.tiktok.products(shop_id):
-            await deps.listings.upsert_remote(shop_id, product, utcnow())
-            synced += 1
-    except Exception as exc:
-        raise TikTokFailed(
-            f"Products sync stopped after {synced} products: {describe(exc)}"
-        ) from exc
-    return r.SyncedReply(synced=synced)
+
+    async def apply(product: RemoteProduct) -> None:
+        await deps.listings.upsert_remote(shop_id, product, utcnow())
+
+    return await pull(deps.tiktok.products(shop_id), apply, "products")

@@ -7,9 +7,11 @@ from contracts.events import Event, OrderShipped
 from service.application.deps import Deps
 from service.application.errors import Conflict, InvalidRequest, NotFound, TikTokFailed
 from service.application.ports import PageRequest, StaleWrite
+from service.application.pull import pull
 from service.application.remote_orders import apply_remote_order
 from service.application.tiktok_errors import describe
 from service.domain.ids import new_id
+from service.domain.remote import RemoteOrder
 from service.domain.time import later, utcnow
 
 
@@ -70,11 +72,8 @@ async def sync_orders(deps: Deps, cmd: c.SyncOrders) -> r.SyncedReply:
     shop_id = deps.shop(cmd.shop_id)
     if not deps.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
-    synced = 0
-    try:
-        async for order in deps.tiktok.orders(shop_id):
-            await apply_remote_order(deps, shop_id, order)
-            synced += 1
-    except Exception as exc:
-        raise TikTokFailed(f"Orders sync stopped after {synced} orders: {describe(exc)}") from exc
-    return r.SyncedReply(synced=synced)
+
+    async def apply(order: RemoteOrder) -> None:
+        await apply_remote_order(deps, shop_id, order)
+
+    return await pull(deps.tiktok.orders(shop_id), apply, "orders")
