@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     tiktok_auth_base_url: str = AUTH_API
     tiktok_rate_per_second: float = Field(default=50.0, gt=0)
     tiktok_currency: str = "USD"
+    # What a pushed product needs that a listing does not carry (a listing's metadata
+    # `categoryId` / `inventory` take precedence).
+    tiktok_category_id: str = ""
+    tiktok_default_inventory: int = Field(default=0, ge=0)
+    # The carrier named when an order is marked shipped with a tracking number.
+    tiktok_shipping_provider_id: str = ""
 
     # Kafka.
     kafka_bootstrap_servers: str = "127.0.0.1:29092"

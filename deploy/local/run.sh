@@ -27,7 +27,9 @@ sim_pid=""
 if [[ -z ${TIKTOK_APP_KEY:-} ]]; then
   export TIKTOK_APP_KEY=demo-app-key TIKTOK_APP_SECRET=demo-app-secret \
     TIKTOK_ACCESS_TOKEN=demo-access-token TIKTOK_SHOP_ID=demo-shop \
-    TIKTOK_API_BASE_URL=http://127.0.0.1:$SIM_PORT TIKTOK_AUTH_BASE_URL=http://127.0.0.1:$SIM_PORT
+    TIKTOK_API_BASE_URL=http://127.0.0.1:$SIM_PORT TIKTOK_AUTH_BASE_URL=http://127.0.0.1:$SIM_PORT \
+    TIKTOK_CATEGORY_ID=${TIKTOK_CATEGORY_ID:-600001} TIKTOK_DEFAULT_INVENTORY=${TIKTOK_DEFAULT_INVENTORY:-10} \
+    TIKTOK_SHIPPING_PROVIDER_ID=${TIKTOK_SHIPPING_PROVIDER_ID:-sim-carrier}
   SIM_DEMO_PRODUCTS=${SIM_DEMO_PRODUCTS:-12} SIM_DEMO_ORDERS=${SIM_DEMO_ORDERS:-8} \
     SIM_DEMO_WEBHOOK_URL=http://127.0.0.1:${INGRESS_PORT:-8080}/tiktok-shop/webhooks \
     "$PY" -m simulator --port "$SIM_PORT" --log-level warning >"$LOCAL/logs/simulator.log" 2>&1 &

@@ -5,6 +5,7 @@ The document is shared: ``MongoShops`` keeps the seller's deauthorization (``sta
 only, so the token status lives in ``token_status`` rather than ``status``.
 """
 
+import asyncio
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -86,9 +87,7 @@ class MongoTokenStore:
             # the directory has found since.
             del fields["cipher"]
         async with self.locks.hold(SHOPS, tokens.shop_id):
-            await self.collection.update_one(
-                {"_id": tokens.shop_id}, {"$set": fields}, upsert=True
-            )
+            await self.collection.update_one({"_id": tokens.shop_id}, {"$set": fields}, upsert=True)
 
 
 class MongoShopDirectory:
@@ -106,6 +105,8 @@ class MongoShopDirectory:
         self._blocked: dict[str, str] = {}
         # Ciphers never change for a shop, so once known they are kept for the process.
         self._ciphers: dict[str, str] = {}
+        # Concurrent first calls for a shop ask TikTok once.
+        self._fetching = asyncio.Lock()
 
     def callable(self, shop_id: str) -> bool:
         return shop_id not in self._blocked
@@ -134,17 +135,21 @@ class MongoShopDirectory:
         known = self._ciphers.get(shop_id)
         if known:
             return known
-        doc = await self.collection.find_one({"_id": shop_id}, {"cipher": True})
-        if doc is not None and doc.get("cipher"):
-            self._ciphers[shop_id] = str(doc["cipher"])
-            return self._ciphers[shop_id]
-        cipher = await self._fetch_cipher(shop_id)
-        async with self.locks.hold(SHOPS, shop_id):
-            await self.collection.update_one(
-                {"_id": shop_id}, {"$set": {"cipher": cipher}}, upsert=True
-            )
-        self._ciphers[shop_id] = cipher
-        return cipher
+        async with self._fetching:
+            known = self._ciphers.get(shop_id)
+            if known:
+                return known
+            doc = await self.collection.find_one({"_id": shop_id}, {"cipher": True})
+            if doc is not None and doc.get("cipher"):
+                cipher = str(doc["cipher"])
+            else:
+                cipher = await self._fetch_cipher(shop_id)
+                async with self.locks.hold(SHOPS, shop_id):
+                    await self.collection.update_one(
+                        {"_id": shop_id}, {"$set": {"cipher": cipher}}, upsert=True
+                    )
+            self._ciphers[shop_id] = cipher
+            return cipher
 
     async def _fetch_cipher(self, shop_id: str) -> str:
         shops = await self._client.authorized_shops(shop_id)

@@ -202,3 +202,24 @@ def _required(shop_id: str | None) -> str:
     if not shop_id:
         raise ValueError("this token provider needs a shop_id")
     return shop_id
+
+
+class DefaultShopTokenProvider:
+    """The seed's static token for the default shop; stored, refreshed tokens for the others."""
+
+    def __init__(self, default_shop_id: str, static: TokenProvider, stored: TokenProvider) -> None:
+        self._default = default_shop_id
+        self._static = static
+        self._stored = stored
+
+    def _for(self, shop_id: str | None) -> TokenProvider:
+        return self._static if shop_id in (None, self._default) else self._stored
+
+    async def access_token(self, shop_id: str | None) -> str:
+        return await self._for(shop_id).access_token(shop_id)
+
+    async def token_rejected(self, shop_id: str | None, rejected: str) -> str | None:
+        return await self._for(shop_id).token_rejected(shop_id, rejected)
+
+    async def authorization_lost(self, shop_id: str | None, error: TikTokApiError) -> None:
+        await self._for(shop_id).authorization_lost(shop_id, error)

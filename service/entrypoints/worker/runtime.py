@@ -12,10 +12,10 @@ from service.adapters.mongo.orders import MongoOrders
 from service.adapters.mongo.shops import MongoShops
 from service.adapters.mongo.syncs import MongoSyncs
 from service.adapters.mongo.webhook_log import MongoWebhookLog
-from service.adapters.tiktok_gateway_null import UnconfiguredTikTok
 from service.application.deps import AppConfig, Deps
 from service.entrypoints.worker.commands import command_router
 from service.entrypoints.worker.spawner import TaskSpawner
+from service.entrypoints.worker.tiktok import tiktok_wiring
 from service.entrypoints.worker.webhooks import webhook_router
 from service.settings import Settings
 
@@ -37,11 +37,12 @@ class Worker:
         self.broker = broker or make_broker(settings, role="worker")
         self.relay = OutboxRelay(self.db, self.broker, settings.topic_events)
         self.spawner = TaskSpawner()
+        self.tiktok = tiktok_wiring(settings, self.db)
         self.deps = Deps(
             listings=MongoListings(self.db, self.relay.notify),
             orders=MongoOrders(self.db, self.relay.notify),
             syncs=MongoSyncs(self.db, self.relay.notify),
-            tiktok=UnconfiguredTikTok(),
+            tiktok=self.tiktok.gateway,
             spawner=self.spawner,
             webhooks=MongoWebhookLog(self.db, self.relay.notify),
             shops=MongoShops(self.db, self.relay.notify),
@@ -80,12 +81,14 @@ class Worker:
             replication=self.settings.kafka_topic_replication,
         )
         await self.db.ensure_indexes()
+        await self.tiktok.start()
         await self.broker.start()
         self.relay.start()
 
     async def stop(self) -> None:
         await self.broker.stop()
         await self.spawner.close()
+        await self.tiktok.close()
         await self.relay.stop()
         await self.db.close()
 

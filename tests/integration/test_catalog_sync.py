@@ -1,0 +1,95 @@
+"""A catalog sync of 500 listings against the simulator: bounded concurrency under the rate
+limit, progress visible while it runs, one sync per shop at a time, the right counts at the end."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.kafka_tools import TopicReader
+from tests.sim_worker import SimWorker, sim_worker
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+LISTINGS = 500
+
+
+@pytest.fixture(scope="module")
+async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
+    async with sim_worker(services) as running:
+        yield running
+
+
+async def test_catalog_sync_of_500_with_10_percent_refused(sw: SimWorker) -> None:
+    slots = asyncio.Semaphore(16)
+
+    async def create(n: int) -> str:
+        title = f"Refused item {n}" if n % 10 == 0 else f"Item {n}"
+        async with slots:
+            answer = await sw.admin.post(
+                "/listings/create",
+                json={
+                    "localProductId": f"cat-{n}",
+                    "title": title,
+                    "price": 100 + n,
+                    "imageUrl": f"https://img.example/{n}.png",
+                },
+            )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["listing"]["id"])
+
+    ids = await asyncio.gather(*(create(n) for n in range(LISTINGS)))
+    refused = {ids[n] for n in range(0, LISTINGS, 10)}
+    await sw.sim_post("/_sim/faults", {"reject_titles_containing": "Refused"})
+    await sw.sim.delete("/_sim/requests")
+
+    settings = sw.worker.settings
+    async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_events) as events:
+        started = await sw.admin.post("/sync")
+        assert started.status_code == 200, started.text
+        sync = started.json()["sync"]
+        assert (sync["status"], sync["totalProducts"]) == ("syncing", LISTINGS)
+
+        second = await sw.admin.post("/sync")
+        assert second.status_code == 409
+        assert "already running" in second.json()["error"]
+
+        seen: list[dict[str, Any]] = []
+
+        async def latest() -> dict[str, Any]:
+            current: dict[str, Any] = (await sw.admin.get("/syncs/last")).json()["sync"]
+            seen.append(current)
+            return current
+
+        done = await eventually(latest, until=lambda s: s["status"] != "syncing", timeout=120)
+        finished = await events.wait_for(
+            lambda e: e["type"] == "tiktok.catalog.synced" and e["sync"]["id"] == sync["id"]
+        )
+    await sw.sim.delete("/_sim/faults")
+
+    # Progress was visible while it ran: counts between none and all.
+    assert any(0 < s["syncedProducts"] + s["failedProducts"] < LISTINGS for s in seen)
+    assert (done["status"], done["syncedProducts"], done["failedProducts"]) == ("synced", 450, 50)
+    assert done["completedAt"] is not None
+    assert {f["listingId"] for f in done["failures"]} == refused
+    assert all(f["error"] for f in done["failures"])
+    assert finished[0]["sync"]["failedProducts"] == 50
+
+    failed = (await sw.admin.get("/listings", params={"syncStatus": "failed", "limit": 100})).json()
+    assert failed["total"] == 50
+    synced = (await sw.admin.get("/listings", params={"syncStatus": "synced", "limit": 1})).json()
+    assert synced["total"] == 450
+
+    # The client kept to its rate (50 per second per shop by default), as TikTok saw it.
+    log = (await sw.sim.get("/_sim/requests", params={"path_prefix": "/product"})).json()
+    times = sorted(r["time"] for r in log["requests"])
+    assert len(times) >= LISTINGS
+    worst = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+    assert worst <= 50 + 5  # the rate plus the bucket's burst
+
+    # And a new sync may start once this one finished.
+    again = await sw.admin.post("/sync")
+    assert again.status_code == 200
+    await eventually(latest, until=lambda s: s["status"] != "syncing", timeout=120)

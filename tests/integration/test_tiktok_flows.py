@@ -1,0 +1,218 @@
+"""The admin operations that call TikTok, through the worker's HTTP API, against the simulator
+over real HTTP, on the real database and broker."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.kafka_tools import TopicReader
+from tests.sim_worker import SimWorker, sim_worker
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
+    async with sim_worker(services) as running:
+        yield running
+
+
+async def create(sw: SimWorker, **fields: Any) -> dict[str, Any]:
+    body = {"localProductId": f"sku-{uuid.uuid4().hex[:8]}", "title": "Ceramic mug", **fields}
+    answer = await sw.admin.post("/listings/create", json=body)
+    assert answer.status_code == 200, answer.text
+    listing: dict[str, Any] = answer.json()["listing"]
+    return listing
+
+
+async def test_push_creates_then_edits_the_product_and_emits_events(sw: SimWorker) -> None:
+    listing = await create(sw, price=1299, imageUrl="https://img.example/mug.png")
+    async with TopicReader(
+        sw.worker.settings.kafka_bootstrap_servers, sw.worker.settings.topic_events
+    ) as events:
+        pushed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
+        assert (pushed["syncStatus"], pushed["status"], pushed["error"]) == (
+            "synced",
+            "pending",
+            None,
+        )
+        assert pushed["externalProductId"]
+        assert pushed["lastSyncedAt"]
+        product = (await sw.sim.get(f"/_sim/products/{pushed['externalProductId']}")).json()
+        assert product["product"]["title"] == "Ceramic mug"
+
+        await sw.admin.post(
+            f"/listings/{listing['id']}/update", json={"title": "Big mug", "price": 1499}
+        )
+        again = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
+        assert again["externalProductId"] == pushed["externalProductId"]  # edited, not recreated
+        product = (await sw.sim.get(f"/_sim/products/{pushed['externalProductId']}")).json()
+        assert product["product"]["title"] == "Big mug"
+        synced = await events.wait_for(
+            lambda e: e["type"] == "tiktok.product.synced" and e["listing"]["id"] == listing["id"],
+            count=2,
+        )
+    assert len(synced) == 2
+
+
+async def test_push_without_an_image_fails_clearly_without_calling_tiktok(sw: SimWorker) -> None:
+    listing = await create(sw, price=500)
+    await sw.sim.delete("/_sim/requests")
+    failed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
+    assert failed["syncStatus"] == "failed"
+    assert "image" in failed["error"]
+    calls = (await sw.sim.get("/_sim/requests", params={"path_prefix": "/product"})).json()
+    assert calls["requests"] == []
+
+
+async def test_a_product_tiktok_refuses_is_failed_with_its_reason(sw: SimWorker) -> None:
+    listing = await create(
+        sw, title="Forbidden thing", price=100, imageUrl="https://i.example/a.png"
+    )
+    await sw.sim_post("/_sim/faults", {"reject_titles_containing": "Forbidden"})
+    try:
+        failed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
+    finally:
+        await sw.sim.delete("/_sim/faults")
+    assert failed["syncStatus"] == "failed"
+    assert failed["error"]
+
+
+async def test_deleting_a_pushed_listing_deletes_the_product_and_reports_failures(
+    sw: SimWorker,
+) -> None:
+    listing = await create(sw, price=100, imageUrl="https://i.example/a.png")
+    pushed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
+    external = pushed["externalProductId"]
+
+    await sw.sim_post("/_sim/faults", {"fail_next": 10})
+    try:
+        refused = await sw.admin.post(f"/listings/{listing['id']}/delete")
+    finally:
+        await sw.sim.delete("/_sim/faults")
+    assert refused.status_code == 502
+    assert "TikTok did not delete" in refused.json()["error"]
+    assert (await sw.admin.get(f"/listings/{listing['id']}")).status_code == 200  # kept
+
+    deleted = await sw.admin.post(f"/listings/{listing['id']}/delete")
+    assert deleted.json() == {"deleted": True}
+    gone = await sw.sim.get(f"/_sim/products/{external}")
+    assert gone.status_code == 404 or gone.json()["product"]["status"] == "DELETED"
+
+
+async def test_products_and_orders_sync_page_through_tiktok_without_duplicates(
+    sw: SimWorker,
+) -> None:
+    await sw.sim_post("/_sim/generate", {"shop_id": sw.shop, "products": 230, "orders": 130})
+    first = (await sw.admin.post("/products/sync")).json()
+    second = (await sw.admin.post("/products/sync")).json()
+    assert first["synced"] == second["synced"] >= 230
+    db = sw.worker.db
+    externals = await db.collection("listings").distinct(
+        "external_product_id", {"shop_id": sw.shop}
+    )
+    linked = await db.collection("listings").count_documents(
+        {"shop_id": sw.shop, "external_product_id": {"$ne": None}}
+    )
+    assert linked == len([e for e in externals if e])
+
+    orders_first = (await sw.admin.post("/orders/sync")).json()
+    orders_second = (await sw.admin.post("/orders/sync")).json()
+    assert orders_first["synced"] == orders_second["synced"] >= 130
+    count = await db.collection("orders").count_documents({"shop_id": sw.shop})
+    assert count == orders_first["synced"]
+    some = (await sw.admin.get("/orders", params={"limit": 1})).json()["orders"][0]
+    assert some["total"] > 0
+    assert some["currency"] == "USD"
+    assert some["items"]
+
+
+async def test_shipping_marks_the_package_on_tiktok_first(sw: SimWorker) -> None:
+    seeded = await sw.sim_post(
+        "/_sim/seed",
+        {
+            "orders": [
+                {
+                    "shop_id": sw.shop,
+                    "status": "AWAITING_SHIPMENT",
+                    "items": [{"sale_price": "12.50"}],
+                }
+            ]
+        },
+    )
+    external = (
+        seeded["orders"][0] if isinstance(seeded["orders"][0], str) else seeded["orders"][0]["id"]
+    )
+    await sw.admin.post("/orders/sync")
+    order = await sw.worker.deps.orders.get_by_external(sw.shop, external)
+    assert order is not None
+    assert order.status == "confirmed"
+
+    await sw.sim_post("/_sim/faults", {"fail_next": 10})
+    try:
+        refused = await sw.admin.post(
+            f"/orders/{order.id}/status", json={"status": "shipped", "trackingNumber": "1Z1"}
+        )
+    finally:
+        await sw.sim.delete("/_sim/faults")
+    assert refused.status_code == 502
+    assert "did not mark the order shipped" in refused.json()["error"]
+    unchanged = await sw.worker.deps.orders.get(sw.shop, order.id)
+    assert unchanged is not None
+    assert unchanged.status == "confirmed"
+
+    shipped = await sw.admin.post(
+        f"/orders/{order.id}/status", json={"status": "shipped", "trackingNumber": "1Z1"}
+    )
+    assert shipped.status_code == 200, shipped.text
+    assert shipped.json()["order"]["status"] == "shipped"
+    on_tiktok = (await sw.sim.get(f"/_sim/orders/{external}")).json()
+    assert "1Z1" in str(on_tiktok)
+
+
+async def test_settings_check_the_connection(sw: SimWorker) -> None:
+    settings = (await sw.admin.get("/settings")).json()
+    assert settings == {
+        "status": "connected",
+        "error": None,
+        "configured": True,
+        "shopId": sw.shop,
+        "sandbox": True,
+        "appKey": "flow-app...",
+    }
+
+
+async def test_an_order_webhook_fetches_the_details_from_the_api(sw: SimWorker) -> None:
+    from tests.kafka_tools import publish_raw, tiktok_webhook
+
+    seeded = await sw.sim_post(
+        "/_sim/seed",
+        {
+            "orders": [
+                {
+                    "shop_id": sw.shop,
+                    "status": "AWAITING_SHIPMENT",
+                    "items": [{"sale_price": "7.25"}],
+                }
+            ]
+        },
+    )
+    external = (
+        seeded["orders"][0] if isinstance(seeded["orders"][0], str) else seeded["orders"][0]["id"]
+    )
+    message = tiktok_webhook(
+        1, sw.shop, {"order_id": external, "order_status": "AWAITING_SHIPMENT", "update_time": 1}
+    )
+    settings = sw.worker.settings
+    await publish_raw(settings, settings.topic_webhooks, message.to_json(), key=external.encode())
+
+    async def stored() -> Any:
+        return await sw.worker.deps.orders.get_by_external(sw.shop, external)
+
+    order = await eventually(stored)
+    assert order.needs_refresh is False
+    assert order.total > 0
+    assert order.items

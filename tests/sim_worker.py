@@ -1,0 +1,77 @@
+"""A worker configured for TikTok, talking to the simulator over real HTTP."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from service.entrypoints.worker.asgi import worker_app
+from service.entrypoints.worker.runtime import Worker
+from simulator.app import create_app
+from simulator.config import SimulatorConfig
+from tests.conftest import make_settings
+from tests.support import serve
+
+APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
+
+
+@dataclass
+class SimWorker:
+    shop: str
+    worker: Worker
+    admin: httpx.AsyncClient  # the worker's admin API, token set
+    sim: httpx.AsyncClient  # the simulator's control API
+
+    async def sim_post(self, path: str, body: dict[str, Any]) -> Any:
+        answer = await self.sim.post(path, json=body)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+
+@asynccontextmanager
+async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimWorker]:
+    run = uuid.uuid4().hex[:8]
+    shop = f"sim-shop-{run}"
+    config = SimulatorConfig(
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        demo_shop_id=shop,
+        demo_access_token=TOKEN,
+        **sim,
+    )
+    async with serve(create_app(config)) as sim_url:
+        settings = make_settings(
+            services,
+            tiktok_app_key=APP_KEY,
+            tiktok_app_secret=APP_SECRET,
+            tiktok_access_token=TOKEN,
+            tiktok_shop_id=shop,
+            tiktok_api_base_url=sim_url,
+            tiktok_auth_base_url=sim_url,
+            tiktok_category_id="600001",
+            tiktok_default_inventory=5,
+            tiktok_shipping_provider_id="sim-carrier",
+            kafka_group_id=f"sim-worker-{run}",
+            topic_admin_commands=f"test.{run}.commands",
+            topic_webhooks=f"test.{run}.webhooks",
+            topic_events=f"test.{run}.events",
+            topic_dead_letter=f"test.{run}.dead-letter",
+        )
+        worker = Worker(settings)
+        await worker.start()
+        try:
+            async with (
+                serve(worker_app(worker, run_worker=False)) as admin_url,
+                httpx.AsyncClient(
+                    base_url=admin_url + "/admin/tiktok-shop",
+                    headers={"Authorization": "Bearer test-admin-token"},
+                    timeout=60,
+                ) as admin,
+                httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
+            ):
+                yield SimWorker(shop, worker, admin, sim_http)
+        finally:
+            await worker.stop()
