@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 SERVICE_ENV = set -a; eval "$$($(SERVICES) env)"; set +a
 
 .PHONY: help install services-up services-down services-status run test lint typecheck \
-	imports unit bench lock asyncapi demo clean
+	imports bench lock asyncapi demo clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,7 +60,10 @@ typecheck: $(VENV)/.synced ## mypy --strict
 imports: $(VENV)/.synced ## the layer rules (import-linter)
 	$(VENV)/bin/lint-imports
 
-test: services-up lint typecheck imports ## the whole suite against the real services
+browser: ## Debian's Chromium for the admin page tests (installed once)
+	deploy/local/browser.sh
+
+test: services-up browser lint typecheck imports ## the whole suite against the real services
 	@$(SERVICE_ENV); $(PY) -m pytest -q -p no:cacheprovider
 
 asyncapi: $(VENV)/.synced ## regenerate contracts/asyncapi.json

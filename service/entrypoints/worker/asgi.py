@@ -5,7 +5,9 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
 
 from service.entrypoints.admin_http.auth import BearerToken
 from service.entrypoints.admin_http.page import page_mount
@@ -39,4 +41,11 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
         middleware=[Middleware(BearerToken, token=token)],
     )
     page = page_mount(f"{ADMIN_PREFIX}/ui")
-    return Starlette(routes=[*health_routes(worker.ready), page, admin], lifespan=lifespan)
+
+    async def to_page(_: Request) -> RedirectResponse:
+        return RedirectResponse(f"{ADMIN_PREFIX}/ui/")
+
+    return Starlette(
+        routes=[*health_routes(worker.ready), Route(f"{ADMIN_PREFIX}/ui", to_page), page, admin],
+        lifespan=lifespan,
+    )

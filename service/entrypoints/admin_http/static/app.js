@@ -328,9 +328,13 @@
     return nodes;
   }
 
+  /** The connection's last known status ("" when unknown). */
+  let connectionStatus = "";
+
   function renderConnection(s) {
     const card = $("connection");
     const status = typeof s.status === "string" ? s.status : "";
+    connectionStatus = status;
     card.dataset.state = status;
     $("connection-status").textContent = CONNECTION_HEADINGS[status] || "Unknown";
 
@@ -369,6 +373,7 @@
   }
 
   function renderConnectionFailure(err) {
+    connectionStatus = "";
     $("connection").dataset.state = "unavailable";
     $("connection-status").textContent = "Status unavailable";
     $("connection-badge").hidden = true;
@@ -652,6 +657,12 @@
     failed: "failed",
   };
 
+  /** Without TikTok credentials the service records a catalog sync as pending and never runs it:
+   * such a sync is not watched (it would show progress and lock the button for 10 minutes). */
+  function wontStart(sync) {
+    return sync.status === "pending" && connectionStatus === "not_configured";
+  }
+
   function num(v) {
     return typeof v === "number" && Number.isFinite(v) ? v : 0;
   }
@@ -661,10 +672,12 @@
     const synced = num(sync.syncedProducts);
     const failed = num(sync.failedProducts);
     const status = typeof sync.status === "string" ? sync.status : "";
+    const stalled = wontStart(sync);
+    const active = ACTIVE_SYNC.has(status) && !stalled;
     catalogBox.dataset.status = status;
 
     const summary = "Catalog sync: " + synced + " of " + total + " synced, " + failed + " failed";
-    const state = CATALOG_STATUS_TEXT[status] || status || "unknown";
+    const state = stalled ? "not started" : CATALOG_STATUS_TEXT[status] || status || "unknown";
     const line = el("p", { className: "catalog-line tone-text-" + tone(status) }, [
       el("span", { className: "catalog-summary", text: summary }),
       " — ",
@@ -672,7 +685,7 @@
     ]);
     const nodes = [line];
 
-    if (ACTIVE_SYNC.has(status)) {
+    if (active) {
       const bar = document.createElement("progress");
       bar.className = "catalog-progress";
       bar.setAttribute("aria-label", "Catalog sync progress");
@@ -684,7 +697,7 @@
     }
     if (sync.error) nodes.push(el("p", { className: "error-text", text: String(sync.error) }));
     const failures = Array.isArray(sync.failures) ? sync.failures.filter((f) => f && typeof f === "object") : [];
-    if (!ACTIVE_SYNC.has(status) && failures.length) {
+    if (!active && failures.length) {
       const shown = failures.slice(0, 10);
       const list = el(
         "ul",
@@ -693,6 +706,15 @@
       );
       if (failures.length > shown.length) list.append(el("li", { className: "muted", text: "and " + (failures.length - shown.length) + " more" }));
       nodes.push(list);
+    }
+    if (stalled) {
+      nodes.push(
+        el("p", { className: "muted small" }, [
+          "TikTok Shop is not configured, so the sync will not start. Set ",
+          ...codeList(["TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "TIKTOK_ACCESS_TOKEN"]),
+          " and restart the service.",
+        ]),
+      );
     }
     if (note) nodes.push(el("p", { className: "muted small", text: note }));
     catalogBox.replaceChildren(...nodes);
@@ -711,7 +733,7 @@
     catalogButton.disabled = true;
     let current = initial;
     try {
-      while (ACTIVE_SYNC.has(current.status)) {
+      while (ACTIVE_SYNC.has(current.status) && !wontStart(current)) {
         renderCatalog(current);
         await sleep(POLL_INTERVAL_MS);
         if (mine !== session) return;
@@ -765,7 +787,9 @@
     try {
       const body = await api("/syncs", { params: { page: "1", limit: "1" } });
       const newest = Array.isArray(body.syncs) ? body.syncs[0] : null;
-      if (newest && typeof newest === "object" && ACTIVE_SYNC.has(newest.status)) watchCatalog(newest);
+      if (newest && typeof newest === "object" && ACTIVE_SYNC.has(newest.status) && !wontStart(newest)) {
+        watchCatalog(newest);
+      }
     } catch {
       /* not essential: the button still works */
     }
@@ -798,6 +822,7 @@
     }
     showMessage($("stats-error"), "");
     const card = $("connection");
+    connectionStatus = "";
     delete card.dataset.state;
     $("connection-status").textContent = "Checking connection…";
     $("connection-badge").hidden = true;
