@@ -31,9 +31,11 @@ $(VENV)/.synced: requirements.lock $(UV)
 install: $(VENV)/.synced ## Python environment, Kafka's jars and the database binary
 	$(SERVICES) install
 
-lock: $(UV) ## re-pin requirements.lock from pyproject.toml
+lock: $(UV) ## re-pin requirements.lock (all) and requirements-runtime.lock (the image's)
 	$(UV) pip compile pyproject.toml --group dev --python $(PYTHON) --python-version 3.11 \
 		--generate-hashes --no-header --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --python $(PYTHON) --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements-runtime.lock
 
 services-up: install ## start Kafka and the database (no-op for what already runs)
 	$(SERVICES) up

@@ -12,7 +12,6 @@ from faststream.specification import AsyncAPI
 from contracts import topics
 from contracts.events import DomainEvent
 from contracts.replies import REPLY_TYPES, ErrorReply
-from contracts.webhooks import WebhookMessage
 from service.entrypoints.worker.runtime import Worker
 from service.settings import Settings
 
@@ -42,12 +41,6 @@ def document() -> str:
         title="domain-events",
         description="tiktok.order.received, tiktok.order.shipped, tiktok.product.synced, ...",
         schema=DomainEvent,
-    )
-    broker.publisher(
-        topics.WEBHOOKS,
-        title="webhooks",
-        description="Verified TikTok webhooks, published by the ingress.",
-        schema=WebhookMessage,
     )
     replies = (*dict.fromkeys(REPLY_TYPES.values()), ErrorReply)
     broker.publisher(

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker, KafkaResponse
 from faststream.message import StreamMessage
@@ -53,7 +54,8 @@ class _CommandReplies(BaseMiddleware):
     async def consume_scope(
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
-        reply = await self._reply(call_next, msg)
+        with structlog.contextvars.bound_contextvars(correlation_id=msg.correlation_id):
+            reply = await self._reply(call_next, msg)
         return KafkaResponse(reply, headers={SERVED_BY: self.instance})
 
     async def _reply(
