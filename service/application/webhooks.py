@@ -3,6 +3,7 @@ arrives. Every step is idempotent; the dedupe log only saves repeating them."""
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +24,7 @@ from service.domain import webhooks as rules
 from service.domain.ids import new_id
 from service.domain.money import to_minor_units
 from service.domain.remote import RemoteOrder
-from service.domain.time import from_unix, utcnow
+from service.domain.time import from_unix, later, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,15 @@ async def _apply_order_webhook(
 ) -> str:
     details = await _fetch_order(deps, shop_id, order_id)
     if details is not None:
-        # The API's copy is the whole truth; a reverse status only the webhook knows is kept.
-        details = RemoteOrder(
-            **{
-                **details.__dict__,
-                "cancellation_status": from_webhook.cancellation_status,
-                "return_status": from_webhook.return_status,
-            }
+        # The API's copy is the truth about the order; what only a cancellation or return
+        # webhook knows is kept, and a completed refund makes the order refunded even while
+        # TikTok's order status still says delivered.
+        reverse = from_webhook.cancellation_status or from_webhook.return_status
+        details = replace(
+            details,
+            status=from_webhook.status if reverse and from_webhook.status else details.status,
+            cancellation_status=from_webhook.cancellation_status,
+            return_status=from_webhook.return_status,
         )
         new = await apply_remote_order(deps, shop_id, details)
     else:
@@ -157,7 +160,7 @@ async def _product_status_change(
     if listing is None or status is None or listing.status == status:
         return "no listing changed"
     now = utcnow()
-    changes: dict[str, Any] = {"status": status, "updated_at": max(now, listing.updated_at)}
+    changes: dict[str, Any] = {"status": status, "updated_at": later(now, listing.updated_at)}
     if status == "rejected" and data.get("suspended_reason"):
         changes["error"] = str(data["suspended_reason"])
     await deps.listings.replace(listing.model_copy(update=changes), expected=listing.updated_at)
