@@ -1,4 +1,5 @@
-"""The TikTok gateway over real HTTP against the simulator, with tokens in the real database."""
+"""The TikTok gateway over real HTTP against the simulator (fixtures in this folder's
+conftest), with tokens in the real database."""
 
 import asyncio
 import random
@@ -9,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from contracts.entities import Address, Listing, OrderItem
@@ -31,8 +31,7 @@ from service.adapters.tiktok_gateway import TikTokApiGateway
 from service.application.ports import TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.entrypoints.worker.runtime import Worker
-from simulator import Simulator, SimulatorConfig, create_app
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl, SimServer, serving
+from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl, SimServer
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +43,6 @@ SEARCH_PRODUCTS = "/product/202502/products/search"
 SEARCH_ORDERS = "/order/202309/orders/search"
 ORDER_DETAILS = "/order/202507/orders"
 AUTHORIZED_SHOPS = "/authorization/202309/shops"
-
-
-@pytest.fixture(scope="module")
-async def sim_server() -> AsyncIterator[SimServer]:
-    sim = Simulator(SimulatorConfig(app_key=APP_KEY, app_secret=APP_SECRET, random_seed=7))
-    async with serving(create_app(simulator=sim)) as url:
-        yield SimServer(url, sim)
-
-
-@pytest.fixture
-async def sim(sim_server: SimServer) -> AsyncIterator[SimControl]:
-    async with httpx.AsyncClient(base_url=sim_server.url, timeout=10) as http:
-        control = SimControl(http, sim_server.sim)
-        await control.call("POST", "/reset")
-        yield control
 
 
 @pytest.fixture
