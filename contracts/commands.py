@@ -177,6 +177,13 @@ class SyncOrders(Command):
     command: Literal["orders.sync"] = "orders.sync"
 
 
+class AuthorizeShops(Command):
+    """A seller authorized the app: exchange the code TikTok sent to the redirect URL."""
+
+    command: Literal["shops.authorize"] = "shops.authorize"
+    auth_code: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
 class GetStats(Command):
     command: Literal["stats.get"] = "stats.get"
 
@@ -201,6 +208,7 @@ AdminCommand = Annotated[
     | GetOrder
     | UpdateOrderStatus
     | SyncOrders
+    | AuthorizeShops
     | GetStats
     | GetSettings,
     Field(discriminator="command"),

@@ -81,6 +81,10 @@ class StatsReply(WireModel):
     stats: ChannelStats
 
 
+class AuthorizedReply(WireModel):
+    shop_ids: list[str] = Field(description="the shops the authorization covers, now callable")
+
+
 class SettingsReply(WireModel):
     status: ConnectionStatus
     error: str | None = None
@@ -107,6 +111,7 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.GetOrder: OrderReply,
     c.UpdateOrderStatus: OrderReply,
     c.SyncOrders: SyncedReply,
+    c.AuthorizeShops: AuthorizedReply,
     c.GetStats: StatsReply,
     c.GetSettings: SettingsReply,
 }

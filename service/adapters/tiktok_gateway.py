@@ -63,6 +63,16 @@ class ShopDirectory(Protocol):
         """Why the shop cannot be called, read afresh (the cache follows); None when it can."""
         ...
 
+    async def reauthorized(self, shop_id: str) -> None:
+        """The seller authorized the app again: lift a recorded deauthorization."""
+        ...
+
+
+class Onboarding(Protocol):
+    """Turns a seller's authorization code into stored tokens; answers the shop ids."""
+
+    async def __call__(self, auth_code: str) -> list[str]: ...
+
 
 class TikTokApiGateway:
     def __init__(
@@ -75,6 +85,7 @@ class TikTokApiGateway:
         default_inventory: int = 0,
         shipping_provider_id: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        onboarding: Onboarding | None = None,
     ) -> None:
         if default_inventory < 0:
             raise ValueError("default_inventory must not be negative")
@@ -82,6 +93,7 @@ class TikTokApiGateway:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         self._client = client
         self._shops = shops
+        self._onboarding = onboarding
         self._configured = configured
         self._category_id = default_category_id
         self._inventory = default_inventory
@@ -90,6 +102,14 @@ class TikTokApiGateway:
 
     def enabled(self, shop_id: str) -> bool:
         return self._configured and self._shops.callable(shop_id)
+
+    async def authorize(self, auth_code: str) -> list[str]:
+        if self._onboarding is None:
+            raise RuntimeError("this gateway cannot exchange authorization codes")
+        shop_ids = await self._onboarding(auth_code)
+        for shop_id in shop_ids:
+            await self._shops.reauthorized(shop_id)
+        return shop_ids
 
     async def check_connection(self, shop_id: str) -> str | None:
         reason = await self._shops.blocked_reason(shop_id)

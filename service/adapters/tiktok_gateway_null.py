@@ -13,6 +13,9 @@ class UnconfiguredTikTok:
     async def check_connection(self, shop_id: str) -> str | None:
         return "TikTok Shop credentials are not configured"
 
+    async def authorize(self, auth_code: str) -> list[str]:
+        raise RuntimeError("TikTok Shop credentials are not configured")
+
     async def push_product(self, shop_id: str, listing: Listing) -> RemoteProduct:
         raise RuntimeError("TikTok Shop credentials are not configured")
 

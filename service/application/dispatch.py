@@ -26,6 +26,7 @@ OPERATIONS: dict[type[c.Command], Operation] = {
     c.GetOrder: orders.get_order,
     c.UpdateOrderStatus: orders.update_order_status,
     c.SyncOrders: orders.sync_orders,
+    c.AuthorizeShops: channel.authorize_shops,
     c.GetStats: channel.get_stats,
     c.GetSettings: channel.get_settings,
 }

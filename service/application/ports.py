@@ -120,6 +120,9 @@ class TikTokGateway(Protocol):
     async def check_connection(self, shop_id: str) -> str | None:
         """None when TikTok answers for the shop, else why not."""
 
+    async def authorize(self, auth_code: str) -> list[str]:
+        """Exchange a seller's authorization code; stores the tokens, answers the shop ids."""
+
     async def push_product(self, shop_id: str, listing: Listing) -> RemoteProduct:
         """Create the product (no external id yet) or edit it; answers TikTok's copy."""
 

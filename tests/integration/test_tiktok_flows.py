@@ -252,3 +252,44 @@ async def test_a_completed_return_refunds_the_order_even_when_tiktok_says_delive
     order = await eventually(refunded)
     assert order.return_status == "RETURN_OR_REFUND_REQUEST_COMPLETE"
     assert order.total > 0  # the details came from the API
+
+
+async def test_a_seller_authorizes_a_second_shop_and_it_is_called_with_its_own_tokens(
+    sw: SimWorker,
+) -> None:
+    from tests.kafka_tools import publish_raw, tiktok_webhook
+
+    other = f"other-{uuid.uuid4().hex[:6]}"
+    await sw.sim_post("/_sim/seed", {"shops": [{"id": other, "name": "Second shop"}]})
+    await sw.sim_post("/_sim/generate", {"shop_id": other, "products": 3})
+    code = (await sw.sim_post("/_sim/auth_codes", {"shop_ids": [other]}))["auth_code"]
+
+    refused = await sw.admin.post("/shops/authorize", json={"authCode": "not-a-code"})
+    assert refused.status_code == 502
+    authorized = await sw.admin.post("/shops/authorize", json={"authCode": code})
+    assert authorized.status_code == 200, authorized.text
+    assert authorized.json() == {"shopIds": [other]}
+    stored = await sw.worker.db.collection("shops").find_one({"_id": other})
+    assert stored is not None
+    assert stored["access_token"]  # kept per shop in the database
+
+    synced = await sw.admin.post("/products/sync", json={"shopId": other})
+    assert synced.json() == {"synced": 3}
+
+    # The seller revokes the app: the shop is no longer called...
+    revoked = tiktok_webhook(6, other, {"message": "deauthorized"})
+    settings = sw.worker.settings
+    await publish_raw(settings, settings.topic_webhooks, revoked.to_json(), key=other.encode())
+
+    async def sync_count() -> Any:
+        return (await sw.admin.post("/products/sync", json={"shopId": other})).json()
+
+    assert await eventually(sync_count, until=lambda r: r == {"synced": 0}) == {"synced": 0}
+    status = (await sw.admin.get("/settings", params={"shopId": other})).json()
+    assert status["status"] == "error"
+    assert "re-authorizes" in status["error"]
+
+    # ...until the seller authorizes it again.
+    again = (await sw.sim_post("/_sim/auth_codes", {"shop_ids": [other]}))["auth_code"]
+    assert (await sw.admin.post("/shops/authorize", json={"authCode": again})).status_code == 200
+    assert (await sync_count()) == {"synced": 3}

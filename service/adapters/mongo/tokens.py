@@ -120,6 +120,15 @@ class MongoShopDirectory:
                 blocked[str(doc["_id"])] = reason
         self._blocked = blocked
 
+    async def reauthorized(self, shop_id: str) -> None:
+        """The seller authorized the app again: a recorded deauthorization no longer holds."""
+        async with self.locks.hold(SHOPS, shop_id):
+            await self.collection.update_one(
+                {"_id": shop_id, "status": DEAUTHORIZED},
+                {"$unset": {"status": "", "deauthorized_at": ""}},
+            )
+        await self.blocked_reason(shop_id)
+
     async def blocked_reason(self, shop_id: str) -> str | None:
         doc = await self.collection.find_one({"_id": shop_id}, _PROJECTION)
         reason = _blocked_reason(doc)

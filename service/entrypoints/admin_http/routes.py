@@ -34,6 +34,7 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["GET"], "/orders/{id}", c.GetOrder, "path"),
     # The seed's README says POST and its code says PUT: both work.
     (["POST", "PUT"], "/orders/{id}/status", c.UpdateOrderStatus, "body"),
+    (["POST"], "/shops/authorize", c.AuthorizeShops, "body"),
     (["GET"], "/stats", c.GetStats, "query"),
     (["GET"], "/settings", c.GetSettings, "query"),
 ]

@@ -8,6 +8,7 @@ from service.adapters.mongo.tokens import MongoShopDirectory, MongoTokenStore
 from service.adapters.tiktok.client import TikTokShopClient
 from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.oauth import TikTokOAuth
+from service.adapters.tiktok.onboarding import authorize_shops
 from service.adapters.tiktok.tokens import (
     DefaultShopTokenProvider,
     StaticTokenProvider,
@@ -48,18 +49,24 @@ def tiktok_wiring(settings: Settings, db: Database) -> TikTokWiring:
         rate_per_second=settings.tiktok_rate_per_second,
     )
     oauth = TikTokOAuth(config)
+    store = MongoTokenStore(db)
     tokens = DefaultShopTokenProvider(
         settings.default_shop_id,
         StaticTokenProvider(settings.tiktok_access_token.get_secret_value()),
-        StoredTokenProvider(MongoTokenStore(db), oauth),
+        StoredTokenProvider(store, oauth),
     )
     client = TikTokShopClient(config, tokens)
     directory = MongoShopDirectory(db, client)
+
+    async def onboard(auth_code: str) -> list[str]:
+        return [t.shop_id for t in await authorize_shops(auth_code, oauth, client, store)]
+
     gateway = TikTokApiGateway(
         client,
         directory,
         default_category_id=settings.tiktok_category_id or None,
         default_inventory=settings.tiktok_default_inventory,
         shipping_provider_id=settings.tiktok_shipping_provider_id or None,
+        onboarding=onboard,
     )
     return TikTokWiring(gateway, client, oauth, directory)
