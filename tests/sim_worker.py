@@ -54,6 +54,9 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
             tiktok_category_id="600001",
             tiktok_default_inventory=5,
             tiktok_shipping_provider_id="sim-carrier",
+            # A database of its own: FerretDB scans whole collections for most queries, so a
+            # small one keeps these flows fast (MongoDB would use the indexes either way).
+            mongodb_database=f"sim_{run}",
             kafka_group_id=f"sim-worker-{run}",
             topic_admin_commands=f"test.{run}.commands",
             topic_webhooks=f"test.{run}.webhooks",
@@ -74,4 +77,5 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
             ):
                 yield SimWorker(shop, worker, admin, sim_http)
         finally:
+            await worker.db.client.drop_database(settings.mongodb_database)
             await worker.stop()
