@@ -31,7 +31,7 @@ from service.adapters.tiktok_gateway import TikTokApiGateway
 from service.application.ports import TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.entrypoints.worker.runtime import Worker
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl, SimServer
+from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl
 
 pytestmark = pytest.mark.integration
 
@@ -43,19 +43,6 @@ SEARCH_PRODUCTS = "/product/202502/products/search"
 SEARCH_ORDERS = "/order/202309/orders/search"
 ORDER_DETAILS = "/order/202507/orders"
 AUTHORIZED_SHOPS = "/authorization/202309/shops"
-
-
-@pytest.fixture
-def config(sim_server: SimServer) -> TikTokConfig:
-    return TikTokConfig(
-        app_key=APP_KEY,
-        app_secret=APP_SECRET,
-        api_base_url=sim_server.url,
-        auth_base_url=sim_server.url,
-        base_backoff=0.01,
-        max_backoff=0.2,
-        timeout=5.0,
-    )
 
 
 @dataclass

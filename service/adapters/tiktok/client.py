@@ -10,7 +10,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from service.adapters.tiktok.errors import (
     ReauthorizationRequiredError,
     TikTokResponseError,
 )
+from service.adapters.tiktok.http_owner import OwnsHttp
 from service.adapters.tiktok.models import (
     AuthorizedShop,
     AuthorizedShopsData,
@@ -60,7 +60,7 @@ class ShopRef:
     cipher: str
 
 
-class TikTokShopClient:
+class TikTokShopClient(OwnsHttp):
     def __init__(
         self,
         config: TikTokConfig,
@@ -284,21 +284,6 @@ class TikTokShopClient:
                 raise
 
     # --- lifecycle -------------------------------------------------------------------------
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> "TikTokShopClient":
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _encode(body: JsonBody | None) -> bytes:

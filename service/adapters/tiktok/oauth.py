@@ -6,18 +6,18 @@ so httpx's request log lines are redacted (see ``redaction``).
 
 import asyncio
 import random
-from types import TracebackType
 
 import httpx
 
 from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.envelope import parse_data
+from service.adapters.tiktok.http_owner import OwnsHttp
 from service.adapters.tiktok.models import TokenData
 from service.adapters.tiktok.redaction import install as install_log_redaction
 from service.adapters.tiktok.retry import RetryPolicy, send_with_retries
 
 
-class TikTokOAuth:
+class TikTokOAuth(OwnsHttp):
     def __init__(
         self,
         config: TikTokConfig,
@@ -66,18 +66,3 @@ class TikTokOAuth:
             rng=self._rng,
         )
         return parse_data(TokenData, data)
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> "TikTokOAuth":
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
