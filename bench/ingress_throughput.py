@@ -11,8 +11,10 @@ The ingress runs as its own process (`python -m service ingress`), as in product
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -79,16 +81,22 @@ async def run(settings: Settings) -> str:
         async with httpx.AsyncClient(timeout=30) as http:
             await eventually(lambda: _ready(http, url), timeout=60, interval=0.3)
 
+            latencies: dict[str, list[float]] = {"webhook": [], "healthz": []}
+
             async def post(raw: bytes) -> None:
+                start = time.perf_counter()
                 answer = await http.post(
                     url + "/tiktok-shop/webhooks",
                     content=raw,
                     headers={"Authorization": webhook_signature(KEY, SECRET, raw)},
                 )
                 assert answer.status_code == 200, answer.text
+                latencies["webhook"].append(time.perf_counter() - start)
 
             async def health() -> None:
+                start = time.perf_counter()
                 assert (await http.get(url + "/healthz")).status_code == 200
+                latencies["healthz"].append(time.perf_counter() - start)
 
             async def webhooks() -> None:
                 await _bounded([partial(post, raw) for raw in bodies()])
@@ -119,7 +127,12 @@ async def run(settings: Settings) -> str:
     def rate(seconds: float) -> str:
         return f"{COUNT / seconds:,.0f}/s"
 
+    def p(kind: str, q: int) -> str:
+        return f"{statistics.quantiles(latencies[kind], n=100)[q - 1] * 1000:.0f} ms"
+
     return (
+        f"ingress latency under that load: webhook p50 {p('webhook', 50)}, p99 {p('webhook', 99)}"
+        f" (TikTok allows 3 s); healthz p50 {p('healthz', 50)}, p99 {p('healthz', 99)}\n"
         f"ingress, {COUNT} webhooks {CONCURRENCY} at a time: webhooks {rate(subject)}, "
         f"GET /healthz {rate(http_floor)}, direct Kafka publish {rate(broker_floor)}; "
         f"time ratio webhook/healthz {subject / http_floor:.2f}x, "
