@@ -1,6 +1,7 @@
 """Catalog syncs (push every listing to TikTok) and products sync (pull TikTok's products)."""
 
 import asyncio
+import contextlib
 
 from contracts import commands as c
 from contracts import replies as r
@@ -45,11 +46,28 @@ async def start_catalog_sync(deps: Deps, cmd: c.StartCatalogSync) -> r.SyncReply
     return r.SyncReply(sync=sync)
 
 
+HEARTBEAT_SECONDS = 15.0
+
+
 async def _run(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:
+    beating = asyncio.create_task(_beat(deps, sync))
     try:
         await _push_all(deps, sync, ids)
+    except asyncio.CancelledError:
+        # The worker is stopping: say so on the record instead of leaving it "syncing".
+        await deps.syncs.interrupted(sync.id, "the worker stopped during the sync")
+        raise
     finally:
+        beating.cancel()
         await deps.syncs.release(sync.shop_id, sync.id)
+
+
+async def _beat(deps: Deps, sync: CatalogSync) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        # A beat lost to a database hiccup is made up by the next one.
+        with contextlib.suppress(Exception):
+            await deps.syncs.heartbeat(sync.shop_id, sync.id)
 
 
 async def _push_all(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:

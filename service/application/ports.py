@@ -84,7 +84,13 @@ class SyncRepository(Protocol):
     async def claim(self, shop_id: str, sync_id: str) -> bool:
         """Take the shop's one catalog-sync slot; False while another sync holds it."""
 
+    async def heartbeat(self, shop_id: str, sync_id: str) -> None:
+        """The sync holding the slot is alive (a silent one is taken over)."""
+
     async def release(self, shop_id: str, sync_id: str) -> None: ...
+    async def interrupted(self, sync_id: str, reason: str) -> None:
+        """Mark a sync that will never finish as failed, keeping its progress."""
+
     async def record(self, sync_id: str, *, failure: SyncFailure | None) -> None:
         """Count one listing as synced, or as failed with its reason."""
 

@@ -15,7 +15,13 @@ from service.adapters.mongo.store import EntityStore
 from service.application.ports import PageRequest
 from service.domain.time import utcnow
 
-STALE_LOCK = timedelta(hours=6)
+# A running sync beats its lock's heart every few seconds (application.catalog); a lock silent
+# for STALE_LOCK lost its worker.
+STALE_LOCK = timedelta(minutes=2)
+
+
+def _lock_id(shop_id: str) -> str:
+    return f"catalog-sync:{shop_id}"
 
 
 class MongoSyncs(EntityStore[CatalogSync]):
@@ -33,24 +39,52 @@ class MongoSyncs(EntityStore[CatalogSync]):
 
     async def claim(self, shop_id: str, sync_id: str) -> bool:
         # An insert under a unique _id is atomic on MongoDB and on FerretDB alike, so two
-        # workers cannot both win; a lock older than STALE_LOCK (a crashed worker) is taken over.
+        # workers cannot both win. The running sync beats the lock's heart; a lock whose heart
+        # stopped belongs to a worker that died, and is taken over.
         locks = self.collection.database[LOCKS]
-        lock_id = f"catalog-sync:{shop_id}"
-        now = utcnow()
-        try:
-            await locks.insert_one({"_id": lock_id, "sync_id": sync_id, "taken_at": now})
-        except PyMongoError as exc:
-            if not is_duplicate(exc):
-                raise
-            stale = await locks.delete_one({"_id": lock_id, "taken_at": {"$lt": now - STALE_LOCK}})
-            if not stale.deleted_count:
-                return False
-            return await self.claim(shop_id, sync_id)
-        return True
+        lock_id = _lock_id(shop_id)
+        for _ in range(3):
+            now = utcnow()
+            try:
+                await locks.insert_one({"_id": lock_id, "sync_id": sync_id, "heartbeat": now})
+            except PyMongoError as exc:
+                if not is_duplicate(exc):
+                    raise
+                held = await locks.find_one({"_id": lock_id})
+                if held is None:
+                    continue  # released meanwhile
+                if held["heartbeat"] >= now - STALE_LOCK:
+                    return False
+                gone = await locks.delete_one({"_id": lock_id, "heartbeat": held["heartbeat"]})
+                if gone.deleted_count:
+                    await self.interrupted(str(held["sync_id"]), "its worker stopped")
+                continue
+            return True
+        return False
+
+    async def heartbeat(self, shop_id: str, sync_id: str) -> None:
+        locks = self.collection.database[LOCKS]
+        await locks.update_one(
+            {"_id": _lock_id(shop_id), "sync_id": sync_id}, {"$set": {"heartbeat": utcnow()}}
+        )
 
     async def release(self, shop_id: str, sync_id: str) -> None:
         locks = self.collection.database[LOCKS]
-        await locks.delete_one({"_id": f"catalog-sync:{shop_id}", "sync_id": sync_id})
+        await locks.delete_one({"_id": _lock_id(shop_id), "sync_id": sync_id})
+
+    async def interrupted(self, sync_id: str, reason: str) -> None:
+        """Close a sync that will never finish, keeping the progress it recorded."""
+        async with self.locks.hold(self.collection_name, sync_id):
+            await self.collection.update_one(
+                {"_id": sync_id, "status": "syncing"},
+                {
+                    "$set": {
+                        "status": "failed",
+                        "error": f"Interrupted: {reason}",
+                        "completed_at": utcnow(),
+                    }
+                },
+            )
 
     async def record(self, sync_id: str, *, failure: SyncFailure | None) -> None:
         update: dict[str, Any]
