@@ -45,14 +45,16 @@ async def handle_webhook(deps: Deps, message: WebhookMessage) -> str:
         return "duplicate"
     if message.source == "tiktok":
         handler = TIKTOK_HANDLERS.get(int(message.webhook_type), _kept)
-        data = message.body.get("data")
-        outcome = await handler(deps, shop_id, data if isinstance(data, dict) else {}, message)
+        fields = message.body.get("data")
     else:
-        seed_handler = SEED_HANDLERS.get(message.webhook_type, _kept)
-        payload = message.body.get("payload")
-        outcome = await seed_handler(
-            deps, shop_id, payload if isinstance(payload, dict) else {}, message
-        )
+        handler = SEED_HANDLERS.get(message.webhook_type, _kept)
+        fields = message.body.get("payload")
+    try:
+        outcome = await handler(deps, shop_id, fields if isinstance(fields, dict) else {}, message)
+    except InvalidRequest as exc:
+        # It can never succeed: the log says why, and the caller sets the message aside.
+        await deps.webhooks.mark_processed(message.notification_id, f"rejected: {exc.message}")
+        raise
     await deps.webhooks.mark_processed(message.notification_id, outcome)
     return outcome
 

@@ -262,6 +262,13 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_moves_on(
         assert {dict(r.headers)["x-origin-topic"].decode() for r in records} == {
             settings.topic_webhooks
         }
+    # The log keeps why it was set aside; a redelivery of it is skipped as already handled.
+    logged = await worker.db.collection("webhook_events").find_one(
+        {"_id": bad_order.notification_id}
+    )
+    assert logged is not None
+    assert logged["outcome"] == "rejected: The webhook names no order_id"
+    assert await worker.deps.orders.get_by_external(shop, "after") is not None
 
 
 async def test_seed_order_created_twice_gives_one_order_then_ships(
