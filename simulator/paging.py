@@ -2,8 +2,8 @@
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from simulator import envelope as env
 
@@ -37,3 +37,13 @@ def page_of(items: Sequence[T], size: int, token: str | None) -> tuple[Sequence[
     start = _decode(token) if token else 0
     end = start + size
     return items[start:end], _encode(end) if end < len(items) else ""
+
+
+def within_time_bounds(
+    filters: Mapping[str, Any], bounds: Iterable[tuple[str, int, Callable[[int, int], bool]]]
+) -> bool:
+    """Search filters such as ``create_time_ge``: each integer bound given must hold."""
+    return all(
+        not isinstance(filters.get(name), int) or test(value, filters[name])
+        for name, value, test in bounds
+    )

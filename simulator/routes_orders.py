@@ -8,7 +8,7 @@ from starlette.routing import Route
 from simulator import envelope as env
 from simulator.core import Simulator
 from simulator.gate import ApiContext, api
-from simulator.paging import page_of, page_size
+from simulator.paging import page_of, page_size, within_time_bounds
 from simulator.world import Order
 
 ORDER_STATUSES = frozenset(
@@ -42,10 +42,7 @@ def _matches(order: Order, filters: dict[str, Any]) -> bool:
         ("update_time_ge", order.update_time, operator.ge),
         ("update_time_lt", order.update_time, operator.lt),
     )
-    return all(
-        not isinstance(filters.get(name), int) or test(value, filters[name])
-        for name, value, test in bounds
-    )
+    return within_time_bounds(filters, bounds)
 
 
 @api()

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from simulator import envelope as env
 from simulator import money
 from simulator.gate import ApiContext, api
-from simulator.paging import page_of, page_size
+from simulator.paging import page_of, page_size, within_time_bounds
 from simulator.world import Product
 
 PRODUCT_STATUSES = frozenset(
@@ -209,10 +209,7 @@ def _matches(product: Product, filters: dict[str, Any]) -> bool:
         ("update_time_ge", product.update_time, operator.ge),
         ("update_time_le", product.update_time, operator.le),
     )
-    return all(
-        not isinstance(filters.get(name), int) or test(value, filters[name])
-        for name, value, test in bounds
-    )
+    return within_time_bounds(filters, bounds)
 
 
 @api()
