@@ -5,7 +5,7 @@ timezone-aware UTC.
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal, get_args
 
 from pydantic import Field
 
@@ -17,21 +17,10 @@ OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled
 CatalogSyncStatus = Literal["pending", "syncing", "synced", "failed"]
 ConnectionStatus = Literal["not_configured", "connected", "error"]
 
-LISTING_STATUSES: tuple[ListingStatus, ...] = (
-    "draft",
-    "pending",
-    "active",
-    "rejected",
-    "suspended",
-)
-ORDER_STATUSES: tuple[OrderStatus, ...] = (
-    "pending",
-    "confirmed",
-    "shipped",
-    "delivered",
-    "cancelled",
-    "refunded",
-)
+#: Each vocabulary once, as the Literal above; these tuples are derived from it.
+LISTING_STATUSES: Final[tuple[ListingStatus, ...]] = get_args(ListingStatus)
+SYNC_STATUSES: Final[tuple[SyncStatus, ...]] = get_args(SyncStatus)
+ORDER_STATUSES: Final[tuple[OrderStatus, ...]] = get_args(OrderStatus)
 
 Currency = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 

@@ -1,28 +1,77 @@
-"""Webhooks as TikTok (and the 86d seed) send them, and as the ingress publishes them to Kafka.
+"""Webhooks as TikTok (and the 86d seed) send them, as the ingress publishes them to Kafka, and
+as the worker reads them: one typed model per webhook type.
 
-The ingress verifies the signature on the raw bytes, then publishes a `WebhookMessage` to
-`topics.WEBHOOKS` keyed so that one order's (or one product's) events share a partition.
+The ingress verifies the signature on the raw bytes, reads only the envelope, and publishes a
+`WebhookMessage` to `topics.WEBHOOKS` keyed so that one order's (or one product's) events share a
+partition. The worker parses each message once, with `parse_webhook`, into the model of its type.
+
+TikTok is loose and adds types and fields without notice, so every model keeps unknown fields,
+ids are taken as JSON numbers or text, integers as numbers or digit strings, and a field TikTok
+may leave out is optional. An unknown type parses as `UnknownNotification` and is kept.
 """
 
+import hashlib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from contracts.wire import WireModel
 
-# TikTok's webhook types (its published description); 2 is the legacy form of 11 and 12.
-ORDER_STATUS_CHANGE = 1
-REVERSE_STATUS_UPDATE = 2
-RECIPIENT_ADDRESS_UPDATE = 3
-PACKAGE_UPDATE = 4
-PRODUCT_STATUS_CHANGE = 5
-SELLER_DEAUTHORIZATION = 6
-UPCOMING_AUTHORIZATION_EXPIRATION = 7
-CANCELLATION_STATUS_CHANGE = 11
-RETURN_STATUS_CHANGE = 12
+# --- loose scalar types ---------------------------------------------------------------------
 
-TIKTOK_TYPE_NAMES: dict[int, str] = {
+
+def _id_text(value: object) -> object:
+    """TikTok sends ids as text and, in some types and samples, as JSON numbers."""
+    if isinstance(value, bool):
+        return value  # refused by the str type: a boolean names nothing
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _loose_int(value: object) -> object:
+    """Integers as JSON numbers or as digit strings (`"1796000000"`); empty text is absent."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return value
+
+
+#: An id: text, or a JSON number taken as its decimal text. Never empty.
+TikTokId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
+#: An id that may be absent.
+OptionalId = Annotated[str | None, BeforeValidator(_id_text)]
+#: Unix seconds or another integer, as a number or as digit text.
+LooseInt = Annotated[int | None, BeforeValidator(_loose_int)]
+
+
+class Loose(BaseModel):
+    """A model that keeps the fields it does not name (TikTok adds fields without notice)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# --- what the ingress reads and publishes ----------------------------------------------------
+
+# TikTok's webhook types (its published description); 2 is the legacy form of 11 and 12.
+ORDER_STATUS_CHANGE: Final = 1
+REVERSE_STATUS_UPDATE: Final = 2
+RECIPIENT_ADDRESS_UPDATE: Final = 3
+PACKAGE_UPDATE: Final = 4
+PRODUCT_STATUS_CHANGE: Final = 5
+SELLER_DEAUTHORIZATION: Final = 6
+UPCOMING_AUTHORIZATION_EXPIRATION: Final = 7
+CANCELLATION_STATUS_CHANGE: Final = 11
+RETURN_STATUS_CHANGE: Final = 12
+
+TIKTOK_TYPE_NAMES: Final[Mapping[int, str]] = {
     1: "ORDER_STATUS_CHANGE",
     2: "REVERSE_STATUS_UPDATE",
     3: "RECIPIENT_ADDRESS_UPDATE",
@@ -37,9 +86,15 @@ TIKTOK_TYPE_NAMES: dict[int, str] = {
     15: "PRODUCT_INFORMATION_CHANGE",
     16: "PRODUCT_CREATION",
     18: "PRODUCT_CATEGORY_CHANGE",
+    27: "INVENTORY_STATUS_CHANGE",
     33: "NEW_MESSAGE_LISTENER",
     36: "INVOICE_STATUS_CHANGE",
     37: "PRODUCT_AUDIT_STATUS_CHANGE",
+    50: "SKU_STATUS_CHANGE",
+    64: "AFTERSALES_REQUEST_STATUS_UPDATE",
+    65: "RMA_STATUS_UPDATE",
+    67: "REFUND_SUCCESS",
+    71: "INVENTORY_CHANGED_BY_SHOP",
 }
 
 SeedWebhookType = Literal[
@@ -52,32 +107,43 @@ SeedWebhookType = Literal[
 ]
 
 
-class TikTokWebhook(BaseModel):
-    """TikTok's own envelope (snake_case, as TikTok sends it). Unknown fields are kept."""
+class TikTokEnvelope(Loose):
+    """TikTok's envelope (snake_case, as TikTok sends it), as far as the ingress reads it.
 
-    model_config = ConfigDict(extra="allow")
+    Only `type` is required. `tts_notification_id` is missing in older shops' deliveries and some
+    SDK samples; type 71 names its delivery `event_id` instead.
+    """
 
-    type: int
-    tts_notification_id: str = Field(min_length=1)
-    shop_id: str = ""
-    timestamp: int = 0
-    data: dict[str, Any] = Field(default_factory=dict)
+    type: Annotated[int, BeforeValidator(_loose_int)]
+    tts_notification_id: OptionalId = None
+    event_id: OptionalId = None
+    shop_id: OptionalId = None
+    timestamp: LooseInt = None
+    data: Any = None
+
+    def notification_id(self, raw: bytes) -> str:
+        """TikTok's id for this delivery, else a stable id derived from the exact body bytes
+        (a redelivery of the same body is then recognised as a duplicate)."""
+        return self.tts_notification_id or self.event_id or body_id(raw)
 
 
-class SeedWebhook(BaseModel):
+class SeedWebhook(Loose):
     """The 86d seed module's form: a string type and a payload."""
-
-    model_config = ConfigDict(extra="allow")
 
     type: str = Field(min_length=1)
     payload: dict[str, Any]
+
+
+def body_id(raw: bytes) -> str:
+    """The id of a delivery that carries none: sha256 of its exact bytes, in hex."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 class WebhookMessage(WireModel):
     """What the ingress publishes: the verified webhook and what it learned of it."""
 
     notification_id: str = Field(
-        description="TikTok's tts_notification_id; for the seed form, sha256 of the body"
+        description="TikTok's tts_notification_id (or event_id); else sha256 of the body"
     )
     source: Literal["tiktok", "seed"]
     webhook_type: str = Field(description="TikTok's type number as text, or the seed's type")
@@ -85,3 +151,300 @@ class WebhookMessage(WireModel):
     received_at: datetime
     correlation_id: str
     body: dict[str, Any] = Field(description="the webhook body as it was verified")
+
+
+# --- what the worker reads: one model per type ----------------------------------------------
+
+
+class Delivery(BaseModel):
+    """Where a webhook came from, as the ingress recorded it (not part of TikTok's body)."""
+
+    notification_id: str
+    source: Literal["tiktok", "seed"]
+    webhook_type: str
+    shop_id: str = Field(description="the shop it is about; the default shop when it names none")
+    received_at: datetime
+    correlation_id: str
+    body: dict[str, Any]
+
+
+class Notification(Loose):
+    """TikTok's envelope around `data`; `delivery` is what the ingress learned."""
+
+    delivery: Delivery
+    type: Annotated[int, BeforeValidator(_loose_int)]
+    timestamp: LooseInt = None
+
+
+class OrderStatusData(Loose):
+    order_id: TikTokId
+    order_status: str | int | None = None
+    update_time: LooseInt = None
+    is_on_hold_order: bool | None = None
+
+
+class OrderStatusChange(Notification):
+    """Type 1 ORDER_STATUS_CHANGE. TikTok's webhook spells some statuses loosely (`CANCEL`)."""
+
+    type: Literal[1]
+    data: OrderStatusData
+
+
+class ReverseStatusData(Loose):
+    order_id: TikTokId
+    reverse_type: LooseInt = None
+    reverse_order_status: LooseInt = None
+    reverse_event_type: str | None = None
+    update_time: LooseInt = None
+
+
+class ReverseStatusUpdate(Notification):
+    """Type 2 REVERSE_STATUS_UPDATE: the legacy form of 11 and 12."""
+
+    type: Literal[2]
+    data: ReverseStatusData
+
+
+class AddressUpdateData(Loose):
+    order_id: TikTokId
+    update_time: LooseInt = None
+
+
+class RecipientAddressUpdate(Notification):
+    """Type 3 RECIPIENT_ADDRESS_UPDATE: the details live in the order API."""
+
+    type: Literal[3]
+    data: AddressUpdateData
+
+
+class PackageOrders(Loose):
+    package_id: OptionalId = None
+    order_id_list: list[TikTokId] = Field(default_factory=list)
+
+
+class PackageUpdateData(Loose):
+    order_id: OptionalId = None
+    package_list: list[PackageOrders] = Field(default_factory=list)
+    update_time: LooseInt = None
+
+    def order_ids(self) -> list[str]:
+        """Every order the update names, once each, in order of appearance."""
+        ids = [self.order_id] if self.order_id else []
+        ids += [i for p in self.package_list for i in p.order_id_list]
+        return list(dict.fromkeys(ids))
+
+
+class PackageUpdate(Notification):
+    """Type 4 PACKAGE_UPDATE: the details live in the order API."""
+
+    type: Literal[4]
+    data: PackageUpdateData
+
+
+class ProductStatusData(Loose):
+    product_id: TikTokId
+    status: str | int | None = None
+    suspended_reason: str | None = None
+    update_time: LooseInt = None
+
+
+class ProductStatusChange(Notification):
+    """Type 5 PRODUCT_STATUS_CHANGE (`product_id` is a JSON number in TikTok's description)."""
+
+    type: Literal[5]
+    data: ProductStatusData
+
+
+class DeauthorizationData(Loose):
+    message: str | None = None
+
+
+class SellerDeauthorization(Notification):
+    """Type 6 SELLER_DEAUTHORIZATION: the seller revoked the app for the shop."""
+
+    type: Literal[6]
+    data: DeauthorizationData = Field(default_factory=DeauthorizationData)
+
+
+class ExpirationData(Loose):
+    message: str | None = None
+    expiration_time: LooseInt = None
+
+
+class UpcomingAuthorizationExpiration(Notification):
+    """Type 7 UPCOMING_AUTHORIZATION_EXPIRATION."""
+
+    type: Literal[7]
+    data: ExpirationData = Field(default_factory=ExpirationData)
+
+
+class CancellationStatusData(Loose):
+    order_id: TikTokId
+    cancel_status: str | None = None
+    cancel_id: OptionalId = None
+    cancellations_role: str | None = None
+    # TikTok's cancellation webhook carries when the request was made, not an update time.
+    create_time: LooseInt = None
+    update_time: LooseInt = None
+
+
+class CancellationStatusChange(Notification):
+    """Type 11 CANCELLATION_STATUS_CHANGE."""
+
+    type: Literal[11]
+    data: CancellationStatusData
+
+
+class ReturnStatusData(Loose):
+    order_id: TikTokId
+    return_status: str | None = None
+    return_type: str | None = None
+    return_id: OptionalId = None
+    return_role: str | None = None
+    create_time: LooseInt = None
+    update_time: LooseInt = None
+
+
+class ReturnStatusChange(Notification):
+    """Type 12 RETURN_STATUS_CHANGE."""
+
+    type: Literal[12]
+    data: ReturnStatusData
+
+
+class UnknownNotification(Notification):
+    """A type the service does not handle (yet): stored and acknowledged, never refused."""
+
+    data: Any = None
+
+
+class SeedForm(Loose):
+    """The seed's form; `delivery` is what the ingress learned."""
+
+    delivery: Delivery
+    type: str
+
+
+class SeedOrderCreatedPayload(Loose):
+    """The seed types `items` as `unknown[]`: they are kept as given and read where known."""
+
+    external_order_id: OptionalId = Field(default=None, alias="externalOrderId")
+    status: str | None = None
+    items: list[Any] = Field(default_factory=list)
+    subtotal: Any = 0
+    shipping_fee: Any = Field(default=0, alias="shippingFee")
+    platform_fee: Any = Field(default=0, alias="platformFee")
+    total: Any = 0
+    currency: str | None = None
+    customer_name: str | None = Field(default=None, alias="customerName")
+    shipping_address: Any = Field(default=None, alias="shippingAddress")
+
+
+class SeedOrderCreated(SeedForm):
+    type: Literal["order.created"]
+    payload: SeedOrderCreatedPayload
+
+
+class SeedOrderRef(Loose):
+    order_id: OptionalId = Field(default=None, alias="orderId")
+    tracking_number: str | None = Field(default=None, alias="trackingNumber")
+    tracking_url: str | None = Field(default=None, alias="trackingUrl")
+
+
+class SeedOrderShipped(SeedForm):
+    type: Literal["order.shipped"]
+    payload: SeedOrderRef
+
+
+class SeedOrderCancelled(SeedForm):
+    type: Literal["order.cancelled"]
+    payload: SeedOrderRef
+
+
+class SeedProductSync(SeedForm):
+    type: Literal["product.sync"]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SeedOrderSync(SeedForm):
+    type: Literal["order.sync"]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SeedCatalogSync(SeedForm):
+    type: Literal["catalog.sync"]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnknownSeedWebhook(SeedForm):
+    """A seed type the seed itself did not know: stored and acknowledged."""
+
+    payload: Any = None
+
+
+TIKTOK_MODELS: Final[Mapping[int, type[Notification]]] = {
+    ORDER_STATUS_CHANGE: OrderStatusChange,
+    REVERSE_STATUS_UPDATE: ReverseStatusUpdate,
+    RECIPIENT_ADDRESS_UPDATE: RecipientAddressUpdate,
+    PACKAGE_UPDATE: PackageUpdate,
+    PRODUCT_STATUS_CHANGE: ProductStatusChange,
+    SELLER_DEAUTHORIZATION: SellerDeauthorization,
+    UPCOMING_AUTHORIZATION_EXPIRATION: UpcomingAuthorizationExpiration,
+    CANCELLATION_STATUS_CHANGE: CancellationStatusChange,
+    RETURN_STATUS_CHANGE: ReturnStatusChange,
+}
+
+SEED_MODELS: Final[Mapping[str, type[SeedForm]]] = {
+    "order.created": SeedOrderCreated,
+    "order.shipped": SeedOrderShipped,
+    "order.cancelled": SeedOrderCancelled,
+    "product.sync": SeedProductSync,
+    "order.sync": SeedOrderSync,
+    "catalog.sync": SeedCatalogSync,
+}
+
+#: Every parsed webhook.
+Webhook = Notification | SeedForm
+
+
+class UnreadableWebhook(ValueError):
+    """A webhook of a known type whose fields can never be applied (no order id, say)."""
+
+    def __init__(self, delivery: Delivery, reason: str) -> None:
+        super().__init__(reason)
+        self.delivery = delivery
+        self.reason = reason
+
+
+def parse_webhook(message: WebhookMessage, *, default_shop_id: str) -> Webhook:
+    """The typed model of a published webhook.
+
+    Raises `UnreadableWebhook` when a known type lacks what it needs (its order id, say); an
+    unknown type is never an error.
+    """
+    body = message.body
+    delivery = Delivery(
+        notification_id=message.notification_id,
+        source=message.source,
+        webhook_type=message.webhook_type,
+        shop_id=message.shop_id or default_shop_id,
+        received_at=message.received_at,
+        correlation_id=message.correlation_id,
+        body=body,
+    )
+    model: type[Notification] | type[SeedForm]
+    if message.source == "seed":
+        model = SEED_MODELS.get(message.webhook_type, UnknownSeedWebhook)
+    else:
+        number = _loose_int(body.get("type"))
+        model = TIKTOK_MODELS.get(number, UnknownNotification) if isinstance(number, int) else (
+            UnknownNotification
+        )
+    try:
+        return model.model_validate({**body, "delivery": delivery})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors()[:5]
+        )
+        raise UnreadableWebhook(delivery, f"{message.webhook_type}: {problems}") from exc

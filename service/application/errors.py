@@ -1,4 +1,9 @@
-"""Errors the operations raise; the entrypoints turn them into error replies and HTTP answers."""
+"""Errors the operations raise, and the one error family of the TikTok port.
+
+Operations raise `AppError`s; the entrypoints turn them into error replies and HTTP answers.
+The TikTok gateway raises only `GatewayError`s (its adapter translates everything it meets), so
+the application catches exactly those and nothing broader.
+"""
 
 from contracts.replies import ErrorCode, ErrorReply, FieldError
 
@@ -24,6 +29,8 @@ class Conflict(AppError):
 
 
 class InvalidRequest(AppError):
+    """The input can never succeed as it is: a webhook with it is set aside, not retried."""
+
     code = "validation_failed"
 
 
@@ -34,4 +41,46 @@ class TikTokFailed(AppError):
 
 
 class Unavailable(AppError):
+    """A dependency (the database, Kafka) is down; the same request may succeed later."""
+
     code = "unavailable"
+
+
+# --- the TikTok port's errors -----------------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """TikTok refused or failed a call, or it could not be made.
+
+    `code` and `request_id` are TikTok's (what TikTok support asks for), when TikTok answered.
+    `retryable` is True when the same call may succeed later (throttling, TikTok's 5xx, no
+    answer): the gateway has already retried it as its policy allows.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        request_id: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.retryable = retryable
+
+
+class NotConfigured(GatewayError):
+    """No TikTok credentials are configured: nothing was called (the seed's behaviour)."""
+
+
+class AuthorizationRequired(GatewayError):
+    """The seller must authorize the app (again) before this shop can be called."""
+
+
+def tiktok_failed(action: str, error: GatewayError) -> AppError:
+    """The answer for an operation TikTok refused: `unavailable` when a later try may work."""
+    message = f"{action}: {error.message}"
+    return Unavailable(message) if error.retryable else TikTokFailed(message)

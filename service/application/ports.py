@@ -1,9 +1,18 @@
-"""The ports the operations work through; adapters implement them (Mongo, TikTok, Kafka)."""
+"""The ports the handlers work through; adapters implement them (MongoDB, TikTok, Kafka).
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+- `UnitOfWork`: the keyed reads and all writes of one message (or one batch of messages),
+  committed together as far as the database allows: entities with their outbox events first,
+  then the inbox record of each webhook.
+- `Views`: the read-only queries of the admin pages (pages, counts, statistics).
+- `TikTokGateway`: TikTok Shop's Open API as the handlers need it; raises only `GatewayError`.
+- `ShopDirectory`: each shop's authorization, where the TikTok adapter keeps and reads tokens.
+- `Jobs`: long operations (catalog syncs) recorded with their progress, one per shop and kind.
+"""
+
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from contracts.entities import (
     CatalogSync,
@@ -15,8 +24,9 @@ from contracts.entities import (
     SyncStatus,
 )
 from contracts.events import Event
-from contracts.webhooks import WebhookMessage
+from contracts.webhooks import Delivery
 from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.shops import ShopAuthorization
 from service.domain.stats import ListingGroup, OrderGroup
 
 
@@ -30,101 +40,174 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-class Duplicate(Exception):
-    """A unique index refused the write."""
+class WriteConflict(Exception):
+    """A commit met a concurrent write (a document changed since it was read, or a unique key
+    taken meanwhile). Nothing of the conflicting documents was written: run the message again."""
 
 
-class StaleWrite(Exception):
-    """The document changed since it was read; read it again and retry."""
+class DatabaseUnavailable(Exception):
+    """The database did not answer; the same work may succeed later."""
 
 
-class ListingRepository(Protocol):
-    async def insert(self, listing: Listing) -> None: ...
+# --- the unit of work -------------------------------------------------------------------------
+
+
+@dataclass
+class Keys:
+    """What a batch of messages will read, so that the unit of work loads it in one query per
+    collection: order ids (`_id`s), listings by (shop id, TikTok product id), inbox ids."""
+
+    order_ids: set[str] = field(default_factory=set)
+    listing_products: set[tuple[str, str]] = field(default_factory=set)
+    notification_ids: set[str] = field(default_factory=set)
+
+    def add(self, other: "Keys") -> None:
+        self.order_ids |= other.order_ids
+        self.listing_products |= other.listing_products
+        self.notification_ids |= other.notification_ids
+
+
+class OrderStore(Protocol):
+    """Orders within a unit of work. An order's id is derived from (shop id, TikTok order id)
+    (`domain.orders.order_id_for`), so a lookup by TikTok's id is a lookup by `_id`."""
+
+    async def get(self, shop_id: str, order_id: str) -> ChannelOrder | None:
+        """The order with this id in this shop, or None."""
+
+    async def get_by_external(self, shop_id: str, external_order_id: str) -> ChannelOrder | None:
+        """The order TikTok knows by `external_order_id`, or None."""
+
+    def add(self, order: ChannelOrder, events: Sequence[Event] = ()) -> None:
+        """A new order; the commit refuses it (WriteConflict) if the id was taken meanwhile."""
+
+    def save(self, order: ChannelOrder, events: Sequence[Event] = ()) -> None:
+        """A changed order read through this unit of work; WriteConflict at commit if another
+        write changed it since."""
+
+    def patch(self, order: ChannelOrder, fields: Sequence[str], events: Sequence[Event]) -> None:
+        """Set only `fields` (snake_case names) to the order's values, whatever changed meanwhile:
+        for the outcome of a TikTok call that must not be repeated by a retry."""
+
+
+class ListingStore(Protocol):
     async def get(self, shop_id: str, listing_id: str) -> Listing | None: ...
     async def get_by_product(self, shop_id: str, local_product_id: str) -> Listing | None: ...
-    async def get_by_external(self, shop_id: str, external_id: str) -> Listing | None: ...
-    async def page(
+    async def get_by_external(self, shop_id: str, external_product_id: str) -> Listing | None: ...
+    def add(self, listing: Listing, events: Sequence[Event] = ()) -> None: ...
+    def save(self, listing: Listing, events: Sequence[Event] = ()) -> None: ...
+    def patch(
+        self, listing: Listing, fields: Sequence[str], events: Sequence[Event]
+    ) -> None: ...
+    def delete(self, listing: Listing) -> None: ...
+
+
+@dataclass(frozen=True)
+class ShopState:
+    """What the service records of a shop beside its tokens (`ShopDirectory`)."""
+
+    shop_id: str
+    deauthorized_at: datetime | None = None
+    authorization_expires_at: datetime | None = None
+
+
+class ShopStore(Protocol):
+    async def get(self, shop_id: str) -> ShopState: ...
+    def save(self, state: ShopState, events: Sequence[Event] = ()) -> None: ...
+
+
+class Inbox(Protocol):
+    """The webhooks already applied, by notification id (the dedupe log)."""
+
+    async def seen(self, notification_id: str) -> bool:
+        """Whether a webhook with this id was applied (in an earlier commit or this one)."""
+
+    def record(self, delivery: Delivery, outcome: str, events: Sequence[Event]) -> None:
+        """The webhook was applied (or rejected) with this outcome; written last at commit."""
+
+
+class UnitOfWork(Protocol):
+    orders: OrderStore
+    listings: ListingStore
+    shops: ShopStore
+    inbox: Inbox
+
+    async def load(self, keys: Keys) -> None:
+        """Read everything `keys` names, one query per collection; later gets are served from
+        what was loaded (and a key loaded but absent answers None without a query)."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the commit succeeded (start a job, say); dropped otherwise."""
+
+    async def commit(self) -> None:
+        """Write every change: one unordered bulk write per collection, entities first, the
+        inbox last. Raises WriteConflict (the rest is written; the caller runs the messages of
+        the conflicting documents again) or DatabaseUnavailable."""
+
+
+# --- reads for the admin pages ----------------------------------------------------------------
+
+
+class Views(Protocol):
+    """Read-only queries; each pages in the database with a stable sort and returns a total."""
+
+    async def listings(
         self,
         shop_id: str,
         page: PageRequest,
         status: ListingStatus | None = None,
         sync_status: SyncStatus | None = None,
     ) -> tuple[list[Listing], int]: ...
-    async def all_ids(self, shop_id: str) -> list[str]: ...
-    async def replace(
-        self, listing: Listing, *, expected: datetime, events: Sequence[Event] = ()
-    ) -> None:
-        """Store the listing if it is still at `expected` updated_at, else raise StaleWrite."""
-
-    async def delete(self, shop_id: str, listing_id: str) -> bool: ...
-    async def upsert_remote(self, shop_id: str, product: RemoteProduct, now: datetime) -> None: ...
-    async def count_groups(self, shop_id: str) -> list[ListingGroup]: ...
-
-
-class OrderRepository(Protocol):
-    async def insert(self, order: ChannelOrder, events: Sequence[Event] = ()) -> None: ...
-    async def get(self, shop_id: str, order_id: str) -> ChannelOrder | None: ...
-    async def get_by_external(
-        self, shop_id: str, external_order_id: str
-    ) -> ChannelOrder | None: ...
-    async def page(
+    async def orders(
         self, shop_id: str, page: PageRequest, status: OrderStatus | None = None
     ) -> tuple[list[ChannelOrder], int]: ...
-    async def replace(
-        self, order: ChannelOrder, *, expected: datetime, events: Sequence[Event] = ()
-    ) -> None: ...
-    async def count_groups(self, shop_id: str) -> list[OrderGroup]: ...
+    async def syncs(self, shop_id: str, page: PageRequest) -> tuple[list[CatalogSync], int]: ...
+    async def last_sync(self, shop_id: str) -> CatalogSync | None: ...
+    async def listing_ids(self, shop_id: str) -> list[str]: ...
+    async def listing_groups(self, shop_id: str) -> list[ListingGroup]: ...
+    async def order_groups(self, shop_id: str) -> list[OrderGroup]: ...
 
 
-class SyncRepository(Protocol):
+# --- long operations --------------------------------------------------------------------------
+
+
+class Jobs(Protocol):
+    """Catalog sync records and the one-per-shop slot that keeps two syncs from running."""
+
+    async def claim(self, shop_id: str, sync_id: str) -> bool:
+        """Take the shop's catalog-sync slot; False while another live sync holds it (a slot
+        whose heartbeat stopped is taken over and its sync closed as failed)."""
+
     async def insert(self, sync: CatalogSync) -> None: ...
     async def get(self, shop_id: str, sync_id: str) -> CatalogSync | None: ...
-    async def page(self, shop_id: str, page: PageRequest) -> tuple[list[CatalogSync], int]: ...
-    async def last(self, shop_id: str) -> CatalogSync | None: ...
-    async def claim(self, shop_id: str, sync_id: str) -> bool:
-        """Take the shop's one catalog-sync slot; False while another sync holds it."""
-
-    async def heartbeat(self, shop_id: str, sync_id: str) -> None:
-        """The sync holding the slot is alive (a silent one is taken over)."""
-
+    async def heartbeat(self, shop_id: str, sync_id: str) -> None: ...
     async def release(self, shop_id: str, sync_id: str) -> None: ...
     async def interrupted(self, sync_id: str, reason: str) -> None:
-        """Mark a sync that will never finish as failed, keeping its progress."""
+        """Close a sync that will never finish as failed, keeping its progress."""
 
     async def record(self, sync_id: str, *, failure: SyncFailure | None) -> None:
         """Count one listing as synced, or as failed with its reason."""
 
-    async def finish(
-        self, sync: CatalogSync, now: datetime, events: Sequence[Event] = ()
-    ) -> CatalogSync: ...
+    async def finish(self, sync: CatalogSync, events: Sequence[Event] = ()) -> None: ...
 
 
-class WebhookLog(Protocol):
-    """Every accepted webhook, once per notification id: the dedupe log."""
+class Spawner(Protocol):
+    """Runs work that outlives the message that started it (a catalog sync)."""
 
-    async def record(self, message: WebhookMessage, events: Sequence[Event]) -> bool:
-        """Store the webhook (and its events) unless known; True when it was processed before."""
-
-    async def mark_processed(self, notification_id: str, outcome: str) -> None: ...
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None: ...
 
 
-class ShopRegistry(Protocol):
-    """What the service knows of each shop's authorization."""
-
-    async def mark_deauthorized(self, shop_id: str, at: datetime) -> None: ...
-    async def record_expiry_warning(
-        self, shop_id: str, expires_at: datetime | None, events: Sequence[Event]
-    ) -> None: ...
+# --- TikTok -----------------------------------------------------------------------------------
 
 
 class TikTokGateway(Protocol):
-    """TikTok Shop's Open API, as the operations need it."""
+    """TikTok Shop's Open API, as the handlers need it. Every method raises `GatewayError`
+    (`NotConfigured`, `AuthorizationRequired`) and nothing else."""
 
     def enabled(self, shop_id: str) -> bool:
-        """Whether calls can be made for the shop (credentials present, shop authorized)."""
+        """Whether calls can be made for the shop (credentials present, shop not blocked)."""
 
     async def check_connection(self, shop_id: str) -> str | None:
-        """None when TikTok answers for the shop, else why not."""
+        """None when TikTok answers for the shop, else why not (one sentence)."""
 
     async def authorize(self, auth_code: str) -> list[str]:
         """Exchange a seller's authorization code; stores the tokens, answers the shop ids."""
@@ -139,3 +222,27 @@ class TikTokGateway(Protocol):
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None: ...
+
+
+class ShopDirectory(Protocol):
+    """Each shop's authorization, kept by the database adapter for the TikTok adapter."""
+
+    async def authorization(self, shop_id: str) -> ShopAuthorization | None:
+        """The shop's stored tokens, or None (never authorized by OAuth)."""
+
+    async def save_authorization(self, authorization: ShopAuthorization) -> None:
+        """Insert or replace the shop's tokens; a None cipher keeps the one stored."""
+
+    async def cipher(self, shop_id: str) -> str | None:
+        """The shop's stored `shop_cipher`, or None."""
+
+    async def save_cipher(self, shop_id: str, cipher: str) -> None: ...
+
+    async def blocked_reason(self, shop_id: str) -> str | None:
+        """Why the shop cannot be called (deauthorized, needs re-authorization), or None."""
+
+    async def blocked_shops(self) -> dict[str, str]:
+        """Every blocked shop and why."""
+
+    async def lift_deauthorization(self, shop_id: str) -> None:
+        """The seller authorized the app again: a recorded deauthorization no longer holds."""
