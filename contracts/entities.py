@@ -51,6 +51,9 @@ class OrderItem(WireModel):
     external_product_id: str | None = None
     external_sku_id: str | None = None
     local_product_id: str | None = None
+    source: dict[str, Any] | None = Field(
+        default=None, description="the item as the sender gave it, when it came in a loose shape"
+    )
 
 
 class Address(WireModel):

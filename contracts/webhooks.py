@@ -433,12 +433,15 @@ def parse_webhook(message: WebhookMessage, *, default_shop_id: str) -> Webhook:
         body=body,
     )
     model: type[Notification] | type[SeedForm]
+    number: object = None
     if message.source == "seed":
         model = SEED_MODELS.get(message.webhook_type, UnknownSeedWebhook)
     else:
         number = _loose_int(body.get("type"))
-        model = TIKTOK_MODELS.get(number, UnknownNotification) if isinstance(number, int) else (
-            UnknownNotification
+        model = (
+            TIKTOK_MODELS.get(number, UnknownNotification)
+            if isinstance(number, int)
+            else (UnknownNotification)
         )
     try:
         return model.model_validate({**body, "delivery": delivery})
@@ -447,4 +450,7 @@ def parse_webhook(message: WebhookMessage, *, default_shop_id: str) -> Webhook:
             f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
             for error in exc.errors()[:5]
         )
-        raise UnreadableWebhook(delivery, f"{message.webhook_type}: {problems}") from exc
+        name = message.webhook_type
+        if message.source == "tiktok" and isinstance(number, int):
+            name = TIKTOK_TYPE_NAMES.get(number, name)
+        raise UnreadableWebhook(delivery, f"{name}: {problems}") from exc

@@ -5,14 +5,17 @@ committed document is out of date.
 """
 
 import json
-from typing import Union
+from typing import Any, Union
 
 from faststream.specification import AsyncAPI
+from pydantic import TypeAdapter
 
 from contracts import topics
+from contracts.commands import AdminCommand
 from contracts.events import DomainEvent
 from contracts.replies import REPLY_TYPES, ErrorReply
-from service.entrypoints.worker.runtime import Worker
+from contracts.webhooks import WebhookMessage
+from service.bootstrap import Worker
 from service.settings import Settings
 
 DESCRIPTION = """\
@@ -57,7 +60,32 @@ def document() -> str:
         description=DESCRIPTION,
         schema_version="3.0.0",
     )
-    return json.dumps(spec.to_specification().to_jsonable(), indent=2, sort_keys=True) + "\n"
+    doc = spec.to_specification().to_jsonable()
+    # The subscribers take raw bytes (so that a malformed message is answered or set aside,
+    # not lost before the handler); the document says what the topics carry.
+    _describe(doc, "admin-commands:Message:Payload", AdminCommand)
+    _describe(doc, "webhooks:Message:Payload", list[WebhookMessage])
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _describe(doc: dict[str, Any], name: str, carried: Any) -> None:
+    schema = TypeAdapter(carried).json_schema(ref_template="#/components/schemas/{model}")
+    schemas = doc["components"]["schemas"]
+    for defined, definition in schema.pop("$defs", {}).items():
+        schemas[defined] = _asyncapi(definition)
+    schemas[name] = {**_asyncapi(schema), "title": name}
+
+
+def _asyncapi(schema: Any) -> Any:
+    """AsyncAPI 3 names a discriminator by its property, where JSON Schema tools nest it."""
+    if isinstance(schema, dict):
+        out = {k: _asyncapi(v) for k, v in schema.items()}
+        if isinstance(out.get("discriminator"), dict):
+            out["discriminator"] = out["discriminator"]["propertyName"]
+        return out
+    if isinstance(schema, list):
+        return [_asyncapi(v) for v in schema]
+    return schema
 
 
 if __name__ == "__main__":

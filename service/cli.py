@@ -11,10 +11,10 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from service import logs
+from service.bootstrap import Worker
 from service.entrypoints.demo import run_demo
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.worker.asgi import worker_app
-from service.entrypoints.worker.runtime import Worker
 from service.settings import Settings
 
 log = logging.getLogger("service")

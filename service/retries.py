@@ -5,13 +5,16 @@ time). Which exceptions count for a kind is decided where the failure is met (th
 knows a throttled answer, the worker knows a handler failure); how often and how long to try
 again is decided here.
 
-| kind | attempts | waits | total | why |
-| --- | --- | --- | --- | --- |
-| TIKTOK_CALL | 5 | 0.5 s doubling to 30 s, or TikTok's Retry-After | 120 s | TikTok throttles (429, 36009002) and has bad minutes (5xx) |
-| MESSAGE | 4 | 0.2 s doubling to 2 s | 30 s | a handler failed unexpectedly; then the dead-letter topic or an `internal` reply; far below Kafka's 300 s poll limit |
-| CONFLICT | 8 | 10 ms doubling to 200 ms | 5 s | another write changed the same document: read again, decide again |
-| DATABASE | 10 | 0.2 s doubling to 3 s | 60 s | the database is starting or failing over |
-| KAFKA_CONNECT | unbounded | 0.2 s doubling to 2 s | unbounded | the ingress waits for Kafka and answers 503 meanwhile |
+- TIKTOK_CALL: 5 attempts, 0.5 s doubling to 30 s (or TikTok's Retry-After), 120 s in all.
+  TikTok throttles (429, 36009002) and has bad minutes (5xx).
+- MESSAGE: 4 attempts, 0.2 s doubling to 2 s, 30 s in all. A handler failed unexpectedly;
+  then the dead-letter topic or an `internal` reply. Far below Kafka's 300 s poll limit.
+- CONFLICT: 8 attempts, 10 ms doubling to 200 ms, 5 s in all. Another write changed the same
+  document: read again, decide again.
+- DATABASE: 10 attempts, 0.2 s doubling to 3 s, 60 s in all. The database is starting or
+  failing over.
+- KAFKA_CONNECT: unbounded, 0.2 s doubling to 2 s. The ingress waits for Kafka and answers
+  503 meanwhile; the outbox relay waits for Kafka with the same pauses.
 """
 
 import datetime as dt
@@ -39,7 +42,7 @@ class Policy:
         """`async for attempt in POLICY.context(on=...): with attempt: ...` (stamina's
         retry context; its iterator type is not public)."""
         return stamina.retry_context(
-            on=on,  # type: ignore[arg-type]  # stamina accepts a float-returning hook
+            on=on,
             attempts=self.attempts,
             timeout=self.timeout,
             wait_initial=self.wait_initial,
@@ -56,9 +59,7 @@ TIKTOK_CALL = Policy(attempts=5, timeout=120.0, wait_initial=0.5, wait_max=30.0,
 MESSAGE = Policy(attempts=4, timeout=30.0, wait_initial=0.2, wait_max=2.0, wait_jitter=0.2)
 CONFLICT = Policy(attempts=8, timeout=5.0, wait_initial=0.01, wait_max=0.2, wait_jitter=0.02)
 DATABASE = Policy(attempts=10, timeout=60.0, wait_initial=0.2, wait_max=3.0, wait_jitter=0.2)
-KAFKA_CONNECT = Policy(
-    attempts=None, timeout=None, wait_initial=0.2, wait_max=2.0, wait_jitter=0.1
-)
+KAFKA_CONNECT = Policy(attempts=None, timeout=None, wait_initial=0.2, wait_max=2.0, wait_jitter=0.1)
 
 #: TikTok's Retry-After is honoured up to this many seconds; a longer one fails the call.
 MAX_RETRY_AFTER = dt.timedelta(seconds=60).total_seconds()

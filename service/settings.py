@@ -44,7 +44,15 @@ class Settings(BaseSettings):
     topic_events: str = topics.EVENTS
     topic_dead_letter: str = topics.DEAD_LETTER
 
-    # MongoDB (any replica set in production; FerretDB locally).
+    # The worker.
+    webhook_batch_size: int = Field(
+        default=200, ge=1, le=5000, description="webhooks read and applied per unit of work"
+    )
+    outbox_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="how often leftover events are looked for"
+    )
+
+    # MongoDB (any replica set in production; mongo-java-server locally).
     mongodb_uri: SecretStr = SecretStr("mongodb://127.0.0.1:27027/")
     mongodb_database: str = "tiktok_shop"
 

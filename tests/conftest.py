@@ -8,13 +8,17 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from contracts.client import AdminClient
+from service import logs
+from service.bootstrap import Worker
 from service.entrypoints.worker.asgi import worker_app
-from service.entrypoints.worker.runtime import Worker
 from service.settings import Settings
 from tests.admin_api import AdminApi, HttpAdmin, KafkaAdmin
 from tests.support import serve, service_env
 
 RUN = uuid.uuid4().hex[:8]
+
+# Logs go through the standard library as in production, so tests can read them (caplog).
+logs.configure("INFO")
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from service.bootstrap import Worker
 from service.entrypoints.worker.asgi import worker_app
-from service.entrypoints.worker.runtime import Worker
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings

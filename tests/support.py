@@ -7,10 +7,15 @@ import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from contracts.entities import ChannelOrder, Listing
+    from service.application.ports import UnitOfWork
+    from service.bootstrap import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -75,3 +80,21 @@ def service_env() -> dict[str, str]:
     subprocess.run([script, "up"], check=True)
     out = subprocess.run([script, "env"], check=True, capture_output=True, text=True)
     return dict(line.split("=", 1) for line in out.stdout.split())
+
+
+def fresh(worker: "Worker") -> "UnitOfWork":
+    """A unit of work of the worker's own kind, for reading what the service stored now."""
+    return worker.bus.context().uow
+
+
+async def store(worker: "Worker", *entities: "ChannelOrder | Listing") -> None:
+    """Write entities as the service would (one commit)."""
+    from contracts.entities import ChannelOrder
+
+    uow = fresh(worker)
+    for entity in entities:
+        if isinstance(entity, ChannelOrder):
+            uow.orders.add(entity)
+        else:
+            uow.listings.add(entity)
+    await uow.commit()

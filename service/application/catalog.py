@@ -1,36 +1,39 @@
-"""Catalog syncs (push every listing to TikTok) and products sync (pull TikTok's products)."""
+"""The catalog: push every listing to TikTok (a catalog sync job), pull TikTok's products."""
 
 import asyncio
 import contextlib
 
 from contracts import commands as c
 from contracts import replies as r
-from contracts.entities import CatalogSync, SyncFailure
+from contracts import webhooks as w
+from contracts.entities import CatalogSync, Listing, SyncFailure
 from contracts.events import CatalogSynced
 from service.application import listings
-from service.application.deps import Deps
-from service.application.errors import Conflict
-from service.application.ports import PageRequest
-from service.application.pull import pull
-from service.application.tiktok_errors import describe
+from service.application.context import Context
+from service.application.errors import Conflict, GatewayError, TikTokFailed
+from service.application.ports import DatabaseUnavailable, Keys, PageRequest
 from service.domain.ids import new_id
 from service.domain.remote import RemoteProduct
 from service.domain.time import utcnow
 
+HEARTBEAT_SECONDS = 15.0
+PULL_PAGE = 100
 
-async def start_catalog_sync(deps: Deps, cmd: c.StartCatalogSync) -> r.SyncReply:
-    """Record a sync at once and push the listings in the background.
 
-    Without TikTok credentials the sync is recorded as pending, as in the seed.
-    """
-    shop_id = deps.shop(cmd.shop_id)
-    enabled = deps.tiktok.enabled(shop_id)
+async def start_catalog_sync(
+    msg: c.StartCatalogSync | w.SeedCatalogSync, ctx: Context
+) -> r.SyncReply:
+    """`catalog.sync` and the seed's `catalog.sync` webhook: record a sync at once and push the
+    listings in the background, one sync per shop at a time (Conflict otherwise). Without TikTok
+    credentials the sync is recorded as pending, as in the seed."""
+    shop_id = msg.delivery.shop_id if isinstance(msg, w.SeedCatalogSync) else ctx.shop(msg.shop_id)
+    enabled = ctx.tiktok.enabled(shop_id)
     sync_id = new_id()
-    if enabled and not await deps.syncs.claim(shop_id, sync_id):
-        last = await deps.syncs.last(shop_id)
+    if enabled and not await ctx.jobs.claim(shop_id, sync_id):
+        last = await ctx.views.last_sync(shop_id)
         running = f" ({last.id})" if last is not None and last.status == "syncing" else ""
         raise Conflict(f"A catalog sync is already running for shop {shop_id}{running}")
-    ids = await deps.listings.all_ids(shop_id) if enabled else []
+    ids = await ctx.views.listing_ids(shop_id) if enabled else []
     now = utcnow()
     sync = CatalogSync(
         id=sync_id,
@@ -40,88 +43,138 @@ async def start_catalog_sync(deps: Deps, cmd: c.StartCatalogSync) -> r.SyncReply
         started_at=now,
         created_at=now,
     )
-    await deps.syncs.insert(sync)
+    await ctx.jobs.insert(sync)
     if enabled:
-        deps.spawner.spawn(_run(deps, sync, ids), name=f"catalog-sync-{sync.id}")
+        ctx.spawner.spawn(_run(ctx, sync, ids), name=f"catalog-sync-{sync.id}")
     return r.SyncReply(sync=sync)
 
 
-HEARTBEAT_SECONDS = 15.0
-
-
-async def _run(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:
-    beating = asyncio.create_task(_beat(deps, sync))
+async def _run(ctx: Context, sync: CatalogSync, ids: list[str]) -> None:
+    beating = asyncio.create_task(_beat(ctx, sync))
     try:
-        await _push_all(deps, sync, ids)
+        await _push_all(ctx, sync, ids)
     except asyncio.CancelledError:
         # The worker is stopping: say so on the record instead of leaving it "syncing".
-        await deps.syncs.interrupted(sync.id, "the worker stopped during the sync")
+        await ctx.jobs.interrupted(sync.id, "the worker stopped during the sync")
         raise
     finally:
         beating.cancel()
-        await deps.syncs.release(sync.shop_id, sync.id)
+        await ctx.jobs.release(sync.shop_id, sync.id)
 
 
-async def _beat(deps: Deps, sync: CatalogSync) -> None:
+async def _beat(ctx: Context, sync: CatalogSync) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         # A beat lost to a database hiccup is made up by the next one.
-        with contextlib.suppress(Exception):
-            await deps.syncs.heartbeat(sync.shop_id, sync.id)
+        with contextlib.suppress(DatabaseUnavailable):
+            await ctx.jobs.heartbeat(sync.shop_id, sync.id)
 
 
-async def _push_all(deps: Deps, sync: CatalogSync, ids: list[str]) -> None:
-    slots = asyncio.Semaphore(deps.config.catalog_sync_concurrency)
+async def _push_all(ctx: Context, sync: CatalogSync, ids: list[str]) -> None:
+    slots = asyncio.Semaphore(ctx.config.catalog_sync_concurrency)
 
     async def push_one(listing_id: str) -> None:
         async with slots:
-            failure: SyncFailure | None = None
-            try:
-                listing = await deps.listings.get(sync.shop_id, listing_id)
+
+            async def push(unit: Context) -> SyncFailure | None:
+                listing = await unit.uow.listings.get(sync.shop_id, listing_id)
                 if listing is None:
-                    failure = SyncFailure(listing_id=listing_id, error="Listing was deleted")
-                else:
-                    pushed = await listings.push(deps, listing)
-                    if pushed.sync_status == "failed":
-                        failure = SyncFailure(listing_id=listing_id, error=pushed.error or "")
-            except Exception as exc:
-                failure = SyncFailure(listing_id=listing_id, error=describe(exc))
-            await deps.syncs.record(sync.id, failure=failure)
+                    return SyncFailure(listing_id=listing_id, error="Listing was deleted")
+                pushed = await listings.push(unit, listing)
+                if pushed.sync_status == "failed":
+                    return SyncFailure(listing_id=listing_id, error=pushed.error or "")
+                return None
 
-    error: str | None = None
-    try:
-        await asyncio.gather(*(push_one(i) for i in ids))
-    except Exception as exc:
-        error = describe(exc)
-    done = await deps.syncs.get(sync.shop_id, sync.id) or sync
+            try:
+                failure = await ctx.in_own_unit(push)
+            except DatabaseUnavailable as exc:
+                failure = SyncFailure(listing_id=listing_id, error=f"database unavailable: {exc}")
+            await ctx.jobs.record(sync.id, failure=failure)
+
+    await asyncio.gather(*(push_one(i) for i in ids))
+    done = await ctx.jobs.get(sync.shop_id, sync.id) or sync
     now = utcnow()
-    finished = done.model_copy(
-        update={
-            "status": "failed" if error else "synced",
-            "error": error,
-            "completed_at": now,
-        }
-    )
+    finished = done.model_copy(update={"status": "synced", "error": None, "completed_at": now})
     event = CatalogSynced(event_id=new_id(), shop_id=sync.shop_id, occurred_at=now, sync=finished)
-    await deps.syncs.finish(finished, now, events=[event])
+    await ctx.jobs.finish(finished, events=[event])
 
 
-async def list_syncs(deps: Deps, cmd: c.ListSyncs) -> r.SyncsReply:
-    syncs, total = await deps.syncs.page(deps.shop(cmd.shop_id), PageRequest(cmd.page, cmd.limit))
+async def list_syncs(cmd: c.ListSyncs, ctx: Context) -> r.SyncsReply:
+    syncs, total = await ctx.views.syncs(ctx.shop(cmd.shop_id), PageRequest(cmd.page, cmd.limit))
     return r.SyncsReply(syncs=syncs, total=total)
 
 
-async def last_sync(deps: Deps, cmd: c.GetLastSync) -> r.MaybeSyncReply:
-    return r.MaybeSyncReply(sync=await deps.syncs.last(deps.shop(cmd.shop_id)))
+async def last_sync(cmd: c.GetLastSync, ctx: Context) -> r.MaybeSyncReply:
+    return r.MaybeSyncReply(sync=await ctx.views.last_sync(ctx.shop(cmd.shop_id)))
 
 
-async def sync_products(deps: Deps, cmd: c.SyncProducts) -> r.SyncedReply:
-    """Pull every product from TikTok into the listings, by TikTok product id."""
-    shop_id = deps.shop(cmd.shop_id)
-    if not deps.tiktok.enabled(shop_id):
+async def sync_products(msg: c.SyncProducts | w.SeedProductSync, ctx: Context) -> r.SyncedReply:
+    """`products.sync` and the seed's `product.sync` webhook: pull every product from TikTok into
+    the listings, by TikTok product id, a page at a time in a unit of work per page."""
+    shop_id = msg.delivery.shop_id if isinstance(msg, w.SeedProductSync) else ctx.shop(msg.shop_id)
+    if not ctx.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
+    synced = 0
+    page: list[RemoteProduct] = []
 
-    async def apply(product: RemoteProduct) -> None:
-        await deps.listings.upsert_remote(shop_id, product, utcnow())
+    async def flush() -> None:
+        nonlocal synced
+        batch = list(page)
+        page.clear()
 
-    return await pull(deps.tiktok.products(shop_id), apply, "products")
+        async def apply(unit: Context) -> None:
+            keys = {(shop_id, p.external_product_id) for p in batch}
+            await unit.uow.load(Keys(listing_products=keys))
+            for product in batch:
+                await apply_remote_product(unit, shop_id, product)
+
+        await ctx.in_own_unit(apply)
+        synced += len(batch)
+
+    try:
+        async for product in ctx.tiktok.products(shop_id):
+            page.append(product)
+            if len(page) >= PULL_PAGE:
+                await flush()
+        await flush()
+    except GatewayError as exc:
+        raise TikTokFailed(f"Products sync stopped after {synced} products: {exc.message}") from exc
+    return r.SyncedReply(synced=synced)
+
+
+async def apply_remote_product(ctx: Context, shop_id: str, product: RemoteProduct) -> None:
+    """Bring TikTok's copy of a product into the listing that links it, or into a new listing
+    named after TikTok's id when none does (a product made on TikTok)."""
+    now = utcnow()
+    listing = await ctx.uow.listings.get_by_external(shop_id, product.external_product_id)
+    local_id = f"tiktok-{product.external_product_id}"
+    if listing is None:
+        listing = await ctx.uow.listings.get_by_product(shop_id, local_id)
+    if listing is not None:
+        changes: dict[str, object] = {
+            "sync_status": "synced",
+            "last_synced_at": now,
+            "updated_at": now,
+            "external_product_id": product.external_product_id,
+        }
+        if product.status is not None:
+            changes["status"] = product.status
+        ctx.uow.listings.save(listing.model_copy(update=changes))
+        return
+    ctx.uow.listings.add(
+        Listing(
+            id=new_id(),
+            shop_id=shop_id,
+            local_product_id=local_id,
+            external_product_id=product.external_product_id,
+            title=product.title or product.external_product_id,
+            price=product.price,
+            currency=product.currency or "USD",
+            status=product.status or "pending",
+            sync_status="synced",
+            last_synced_at=now,
+            metadata={"source": "tiktok"},
+            created_at=now,
+            updated_at=now,
+        )
+    )

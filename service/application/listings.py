@@ -1,38 +1,50 @@
-"""Listing operations: create, read, page, update, delete, push to TikTok."""
+"""Listings: create, read, page, update, delete, push to TikTok; and what TikTok's product
+webhooks change on them."""
 
 from contracts import commands as c
 from contracts import replies as r
+from contracts import webhooks as w
 from contracts.entities import Listing
 from contracts.events import ProductFailed, ProductSynced
-from service.application.deps import Deps
-from service.application.errors import Conflict, NotFound, TikTokFailed
-from service.application.ports import Duplicate, PageRequest, StaleWrite
-from service.application.tiktok_errors import describe
+from service.application.context import Context
+from service.application.errors import Conflict, GatewayError, NotFound, TikTokFailed
+from service.application.ports import Keys, PageRequest
+from service.domain import webhooks as rules
 from service.domain.ids import new_id
 from service.domain.listings import apply_update, new_listing
 from service.domain.time import later, utcnow
 
+# What a push changes on the listing: written as a patch, so that a retry never pushes twice.
+PUSH_FIELDS = (
+    "external_product_id",
+    "status",
+    "sync_status",
+    "last_synced_at",
+    "error",
+    "updated_at",
+)
 
-async def load(deps: Deps, shop_id: str, listing_id: str) -> Listing:
-    listing = await deps.listings.get(shop_id, listing_id)
+
+async def load(ctx: Context, shop_id: str, listing_id: str) -> Listing:
+    listing = await ctx.uow.listings.get(shop_id, listing_id)
     if listing is None:
         raise NotFound("Listing not found")
     return listing
 
 
-async def create_listing(deps: Deps, cmd: c.CreateListing) -> r.ListingReply:
-    shop_id = deps.shop(cmd.shop_id)
+async def create_listing(cmd: c.CreateListing, ctx: Context) -> r.ListingReply:
+    """`listings.create`: a draft listing, unique per (shop, local product); repeating the same
+    request answers the listing it made. Conflict when the product (or the TikTok product id)
+    already has another listing."""
+    shop_id = ctx.shop(cmd.shop_id)
     listing = new_listing(cmd, shop_id, utcnow())
-    try:
-        await deps.listings.insert(listing)
-    except Duplicate:
-        existing = await deps.listings.get_by_product(shop_id, cmd.local_product_id)
-        if existing is not None and _same_request(existing, listing):
-            # A redelivered command: answer what the first delivery created.
-            return r.ListingReply(listing=existing)
-        raise Conflict(
-            f"A listing for local product {cmd.local_product_id!r} already exists"
-        ) from None
+    existing = await ctx.uow.listings.get_by_product(shop_id, cmd.local_product_id)
+    if existing is not None:
+        if _same_request(existing, listing):
+            return r.ListingReply(listing=existing)  # a redelivered command
+        raise Conflict(f"A listing for local product {cmd.local_product_id!r} already exists")
+    await _refuse_taken_product(ctx, listing)
+    ctx.uow.listings.add(listing)
     return r.ListingReply(listing=listing)
 
 
@@ -41,9 +53,17 @@ def _same_request(existing: Listing, new: Listing) -> bool:
     return existing.model_dump(exclude=fields) == new.model_dump(exclude=fields)
 
 
-async def list_listings(deps: Deps, cmd: c.ListListings) -> r.ListingsReply:
-    listings, total = await deps.listings.page(
-        deps.shop(cmd.shop_id),
+async def _refuse_taken_product(ctx: Context, listing: Listing) -> None:
+    if not listing.external_product_id:
+        return
+    other = await ctx.uow.listings.get_by_external(listing.shop_id, listing.external_product_id)
+    if other is not None and other.id != listing.id:
+        raise Conflict("Another listing already uses that TikTok product id")
+
+
+async def list_listings(cmd: c.ListListings, ctx: Context) -> r.ListingsReply:
+    listings, total = await ctx.views.listings(
+        ctx.shop(cmd.shop_id),
         PageRequest(cmd.page, cmd.limit),
         status=cmd.status,
         sync_status=cmd.sync_status,
@@ -51,65 +71,61 @@ async def list_listings(deps: Deps, cmd: c.ListListings) -> r.ListingsReply:
     return r.ListingsReply(listings=listings, total=total)
 
 
-async def get_listing(deps: Deps, cmd: c.GetListing) -> r.ListingReply:
-    return r.ListingReply(listing=await load(deps, deps.shop(cmd.shop_id), cmd.id))
+async def get_listing(cmd: c.GetListing, ctx: Context) -> r.ListingReply:
+    return r.ListingReply(listing=await load(ctx, ctx.shop(cmd.shop_id), cmd.id))
 
 
-async def get_listing_by_product(deps: Deps, cmd: c.GetListingByProduct) -> r.ListingReply:
-    listing = await deps.listings.get_by_product(deps.shop(cmd.shop_id), cmd.local_product_id)
+async def get_listing_by_product(cmd: c.GetListingByProduct, ctx: Context) -> r.ListingReply:
+    listing = await ctx.uow.listings.get_by_product(ctx.shop(cmd.shop_id), cmd.local_product_id)
     if listing is None:
         raise NotFound("Listing not found")
     return r.ListingReply(listing=listing)
 
 
-async def update_listing(deps: Deps, cmd: c.UpdateListing) -> r.ListingReply:
-    shop_id = deps.shop(cmd.shop_id)
-    for _ in range(5):
-        listing = await load(deps, shop_id, cmd.id)
-        updated = apply_update(listing, cmd.changes(), utcnow())
+async def update_listing(cmd: c.UpdateListing, ctx: Context) -> r.ListingReply:
+    """`listings.update`: only the fields present change; a pushed listing whose content
+    changed becomes `outdated`."""
+    listing = await load(ctx, ctx.shop(cmd.shop_id), cmd.id)
+    updated = apply_update(listing, cmd.changes(), utcnow())
+    await _refuse_taken_product(ctx, updated)
+    ctx.uow.listings.save(updated)
+    return r.ListingReply(listing=updated)
+
+
+async def delete_listing(cmd: c.DeleteListing, ctx: Context) -> r.DeletedReply:
+    """`listings.delete`: TikTok first (a local delete that left the product selling would be
+    worse), then ours."""
+    shop_id = ctx.shop(cmd.shop_id)
+    listing = await load(ctx, shop_id, cmd.id)
+    if listing.external_product_id and ctx.tiktok.enabled(shop_id):
         try:
-            await deps.listings.replace(updated, expected=listing.updated_at)
-        except StaleWrite:
-            continue
-        except Duplicate:
-            raise Conflict("Another listing already uses that TikTok product id") from None
-        return r.ListingReply(listing=updated)
-    raise Conflict("The listing kept changing while it was updated; try again")
+            await ctx.tiktok.delete_product(shop_id, listing.external_product_id)
+        except GatewayError as exc:
+            raise TikTokFailed(f"TikTok did not delete the product: {exc.message}") from exc
+    ctx.uow.listings.delete(listing)
+    return r.DeletedReply(deleted=True)
 
 
-async def delete_listing(deps: Deps, cmd: c.DeleteListing) -> r.DeletedReply:
-    shop_id = deps.shop(cmd.shop_id)
-    listing = await load(deps, shop_id, cmd.id)
-    if listing.external_product_id and deps.tiktok.enabled(shop_id):
-        # TikTok first: a local delete that left the product selling would be worse.
-        try:
-            await deps.tiktok.delete_product(shop_id, listing.external_product_id)
-        except Exception as exc:
-            raise TikTokFailed(f"TikTok did not delete the product: {describe(exc)}") from exc
-    return r.DeletedReply(deleted=await deps.listings.delete(shop_id, cmd.id))
+async def push_listing(cmd: c.PushListing, ctx: Context) -> r.ListingReply:
+    listing = await load(ctx, ctx.shop(cmd.shop_id), cmd.id)
+    return r.ListingReply(listing=await push(ctx, listing))
 
 
-async def push_listing(deps: Deps, cmd: c.PushListing) -> r.ListingReply:
-    shop_id = deps.shop(cmd.shop_id)
-    listing = await load(deps, shop_id, cmd.id)
-    return r.ListingReply(listing=await push(deps, listing))
-
-
-async def push(deps: Deps, listing: Listing) -> Listing:
-    """Create or edit the listing's product on TikTok and record the outcome on the listing.
-
-    Without TikTok credentials the listing comes back unchanged, as in the seed.
-    """
-    if not deps.tiktok.enabled(listing.shop_id):
+async def push(ctx: Context, listing: Listing) -> Listing:
+    """Create or edit the listing's product on TikTok and record the outcome on the listing
+    (`tiktok.product.synced` or `tiktok.product.failed`). Without TikTok credentials the listing
+    comes back unchanged, as in the seed."""
+    if not ctx.tiktok.enabled(listing.shop_id):
         return listing
     now = later(utcnow(), listing.updated_at)
     if not listing.image_url:
-        error = "A TikTok product needs at least one image: set imageUrl first"
-        return await _record_push(deps, listing, error=error)
+        return _record_failure(
+            ctx, listing, "A TikTok product needs at least one image: set imageUrl first"
+        )
     try:
-        remote = await deps.tiktok.push_product(listing.shop_id, listing)
-    except Exception as exc:
-        return await _record_push(deps, listing, error=describe(exc))
+        remote = await ctx.tiktok.push_product(listing.shop_id, listing)
+    except GatewayError as exc:
+        return _record_failure(ctx, listing, exc.message)
     pushed = listing.model_copy(
         update={
             "external_product_id": remote.external_product_id,
@@ -123,15 +139,42 @@ async def push(deps: Deps, listing: Listing) -> Listing:
     event = ProductSynced(
         event_id=new_id(), shop_id=listing.shop_id, occurred_at=now, listing=pushed
     )
-    await deps.listings.replace(pushed, expected=listing.updated_at, events=[event])
+    ctx.uow.listings.patch(pushed, PUSH_FIELDS, [event])
     return pushed
 
 
-async def _record_push(deps: Deps, listing: Listing, *, error: str) -> Listing:
+def _record_failure(ctx: Context, listing: Listing, error: str) -> Listing:
     now = later(utcnow(), listing.updated_at)
     failed = listing.model_copy(update={"sync_status": "failed", "error": error, "updated_at": now})
     event = ProductFailed(
         event_id=new_id(), shop_id=listing.shop_id, occurred_at=now, listing=failed, error=error
     )
-    await deps.listings.replace(failed, expected=listing.updated_at, events=[event])
+    ctx.uow.listings.patch(failed, ("sync_status", "error", "updated_at"), [event])
     return failed
+
+
+# --- TikTok's product webhooks ------------------------------------------------------------
+
+
+def product_keys(webhook: w.ProductStatusChange) -> Keys:
+    return Keys(listing_products={(webhook.delivery.shop_id, webhook.data.product_id)})
+
+
+async def on_product_status_change(webhook: w.ProductStatusChange, ctx: Context) -> str:
+    """Type 5: the listing linked to the product follows TikTok's status."""
+    shop_id = webhook.delivery.shop_id
+    data = webhook.data
+    status = rules.product_status(data)
+    listing = await ctx.uow.listings.get_by_external(shop_id, data.product_id)
+    if listing is None:
+        return f"no listing links product {data.product_id}"
+    if status is None or listing.status == status:
+        return f"listing {listing.id} unchanged"
+    changes: dict[str, object] = {
+        "status": status,
+        "updated_at": later(utcnow(), listing.updated_at),
+    }
+    if status in ("rejected", "suspended") and data.suspended_reason:
+        changes["error"] = data.suspended_reason
+    ctx.uow.listings.save(listing.model_copy(update=changes))
+    return f"listing {listing.id} {status}"

@@ -1,79 +1,338 @@
-"""Order operations: read, page, change status (shipping through TikTok), sync from TikTok."""
+"""Orders: read, page, change status (shipping through TikTok), pull from TikTok; and what the
+order webhooks (TikTok's and the seed's) change on them.
+
+Every path that brings TikTok's copy of an order in goes through `apply_remote_order`: one order
+per (shop, TikTok order id), newest `update_time` wins, so webhooks and pulls may arrive in any
+order and any number of times.
+"""
+
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
 
 from contracts import commands as c
 from contracts import replies as r
-from contracts.entities import ChannelOrder
+from contracts import webhooks as w
+from contracts.entities import ORDER_STATUSES, Address, ChannelOrder, OrderItem, OrderStatus
 from contracts.events import Event, OrderShipped
-from service.application.deps import Deps
-from service.application.errors import Conflict, InvalidRequest, NotFound, TikTokFailed
-from service.application.ports import PageRequest, StaleWrite
-from service.application.pull import pull
-from service.application.remote_orders import apply_remote_order
-from service.application.tiktok_errors import describe
+from service.application.context import Context
+from service.application.errors import GatewayError, InvalidRequest, NotFound, TikTokFailed
+from service.application.ports import Keys, PageRequest
+from service.domain import webhooks as rules
 from service.domain.ids import new_id
+from service.domain.money import to_minor_units
+from service.domain.orders import merge_remote, new_order, order_id_for
 from service.domain.remote import RemoteOrder
 from service.domain.time import later, utcnow
 
+# What marking an order shipped changes: a patch, so that a retry never ships twice.
+SHIP_FIELDS = ("status", "tracking_number", "tracking_url", "updated_at")
 
-async def load(deps: Deps, shop_id: str, order_id: str) -> ChannelOrder:
-    order = await deps.orders.get(shop_id, order_id)
+
+async def load(ctx: Context, shop_id: str, order_id: str) -> ChannelOrder:
+    order = await ctx.uow.orders.get(shop_id, order_id)
     if order is None:
         raise NotFound("Order not found")
     return order
 
 
-async def list_orders(deps: Deps, cmd: c.ListOrders) -> r.OrdersReply:
-    orders, total = await deps.orders.page(
-        deps.shop(cmd.shop_id), PageRequest(cmd.page, cmd.limit), status=cmd.status
+async def list_orders(cmd: c.ListOrders, ctx: Context) -> r.OrdersReply:
+    orders, total = await ctx.views.orders(
+        ctx.shop(cmd.shop_id), PageRequest(cmd.page, cmd.limit), status=cmd.status
     )
     return r.OrdersReply(orders=orders, total=total)
 
 
-async def get_order(deps: Deps, cmd: c.GetOrder) -> r.OrderReply:
-    return r.OrderReply(order=await load(deps, deps.shop(cmd.shop_id), cmd.id))
+async def get_order(cmd: c.GetOrder, ctx: Context) -> r.OrderReply:
+    return r.OrderReply(order=await load(ctx, ctx.shop(cmd.shop_id), cmd.id))
 
 
-async def update_order_status(deps: Deps, cmd: c.UpdateOrderStatus) -> r.OrderReply:
-    shop_id = deps.shop(cmd.shop_id)
-    order = await load(deps, shop_id, cmd.id)
+async def update_order_status(cmd: c.UpdateOrderStatus, ctx: Context) -> r.OrderReply:
+    """`orders.updateStatus`: a local status change; shipping a TikTok order ships it on TikTok
+    first (with the tracking number), so the local status never claims a refused shipment."""
+    shop_id = ctx.shop(cmd.shop_id)
+    order = await load(ctx, shop_id, cmd.id)
     shipping = cmd.status == "shipped" and order.status != "shipped"
-    if shipping and deps.tiktok.enabled(shop_id):
+    if shipping and ctx.tiktok.enabled(shop_id):
         if not cmd.tracking_number:
             raise InvalidRequest("Shipping a TikTok order needs a tracking number")
-        # TikTok first: the local status must not claim a shipment TikTok refused.
         try:
-            await deps.tiktok.mark_shipped(shop_id, order.external_order_id, cmd.tracking_number)
-        except Exception as exc:
-            raise TikTokFailed(f"TikTok did not mark the order shipped: {describe(exc)}") from exc
-    for _ in range(5):
-        now = later(utcnow(), order.updated_at)
-        changes: dict[str, object] = {"status": cmd.status, "updated_at": now}
-        if cmd.tracking_number is not None:
-            changes["tracking_number"] = cmd.tracking_number
-        if cmd.tracking_url is not None:
-            changes["tracking_url"] = cmd.tracking_url
-        updated = order.model_copy(update=changes)
-        events: list[Event] = []
-        if shipping:
-            events.append(
-                OrderShipped(event_id=new_id(), shop_id=shop_id, occurred_at=now, order=updated)
-            )
-        try:
-            await deps.orders.replace(updated, expected=order.updated_at, events=events)
-        except StaleWrite:
-            order = await load(deps, shop_id, cmd.id)
-            continue
-        return r.OrderReply(order=updated)
-    raise Conflict("The order kept changing while it was updated; try again")
+            await ctx.tiktok.mark_shipped(shop_id, order.external_order_id, cmd.tracking_number)
+        except GatewayError as exc:
+            raise TikTokFailed(f"TikTok did not mark the order shipped: {exc.message}") from exc
+    now = later(utcnow(), order.updated_at)
+    changes: dict[str, object] = {"status": cmd.status, "updated_at": now}
+    if cmd.tracking_number is not None:
+        changes["tracking_number"] = cmd.tracking_number
+    if cmd.tracking_url is not None:
+        changes["tracking_url"] = cmd.tracking_url
+    updated = order.model_copy(update=changes)
+    events: list[Event] = []
+    if shipping:
+        events.append(
+            OrderShipped(event_id=new_id(), shop_id=shop_id, occurred_at=now, order=updated)
+        )
+    ctx.uow.orders.patch(updated, SHIP_FIELDS, events)
+    return r.OrderReply(order=updated)
 
 
-async def sync_orders(deps: Deps, cmd: c.SyncOrders) -> r.SyncedReply:
-    """Pull every order from TikTok, by TikTok order id (never a second copy of one)."""
-    shop_id = deps.shop(cmd.shop_id)
-    if not deps.tiktok.enabled(shop_id):
+async def sync_orders(msg: c.SyncOrders | w.SeedOrderSync, ctx: Context) -> r.SyncedReply:
+    """`orders.sync` and the seed's `order.sync` webhook: pull every order from TikTok, by TikTok
+    order id (never a second copy of one), a page at a time in a unit of work per page."""
+    shop_id = msg.delivery.shop_id if isinstance(msg, w.SeedOrderSync) else ctx.shop(msg.shop_id)
+    if not ctx.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
+    synced = 0
+    page: list[RemoteOrder] = []
 
-    async def apply(order: RemoteOrder) -> None:
-        await apply_remote_order(deps, shop_id, order)
+    async def flush() -> None:
+        nonlocal synced
+        batch = list(page)
+        page.clear()
 
-    return await pull(deps.tiktok.orders(shop_id), apply, "orders")
+        async def apply(unit: Context) -> None:
+            await unit.uow.load(
+                Keys(order_ids={order_id_for(shop_id, o.external_order_id) for o in batch})
+            )
+            for order in batch:
+                await apply_remote_order(unit, shop_id, order)
+
+        await ctx.in_own_unit(apply)
+        synced += len(batch)
+
+    try:
+        async for order in ctx.tiktok.orders(shop_id):
+            page.append(order)
+            if len(page) >= PULL_PAGE:
+                await flush()
+        await flush()
+    except GatewayError as exc:
+        raise TikTokFailed(f"Orders sync stopped after {synced} orders: {exc.message}") from exc
+    return r.SyncedReply(synced=synced)
+
+
+PULL_PAGE = 100
+
+
+async def apply_remote_order(
+    ctx: Context, shop_id: str, remote: RemoteOrder, *, needs_refresh: bool = False
+) -> str:
+    """Insert or update the order from TikTok's copy (or what a webhook knew of it); newest
+    `update_time` wins, so repeating or reordering changes nothing. Answers what it did."""
+    existing = await ctx.uow.orders.get_by_external(shop_id, remote.external_order_id)
+    now = utcnow()
+    if existing is None:
+        change = new_order(shop_id, remote, now, needs_refresh=needs_refresh)
+        ctx.uow.orders.add(change.order, change.events)
+        return f"order {change.order.id} created"
+    merged = merge_remote(existing, remote, now, needs_refresh=needs_refresh)
+    if merged is None:
+        return f"order {existing.id} already newer"
+    ctx.uow.orders.save(merged.order, merged.events)
+    return f"order {existing.id} updated"
+
+
+# --- TikTok's order webhooks ----------------------------------------------------------------
+
+
+def order_keys(webhook: w.Notification) -> Keys:
+    """The orders a TikTok order webhook touches (by our derived ids)."""
+    shop_id = webhook.delivery.shop_id
+    data = getattr(webhook, "data", None)
+    if isinstance(data, w.PackageUpdateData):
+        ids = data.order_ids()
+    else:
+        ids = [data.order_id] if data is not None and getattr(data, "order_id", None) else []
+    return Keys(order_ids={order_id_for(shop_id, i) for i in ids})
+
+
+async def _details(ctx: Context, shop_id: str, order_id: str) -> RemoteOrder | None:
+    """TikTok's full copy of the order, or None when the API cannot be asked right now."""
+    if not ctx.tiktok.enabled(shop_id):
+        return None
+    try:
+        found = await ctx.tiktok.order_details(shop_id, [order_id])
+    except GatewayError:
+        return None
+    return found[0] if found else None
+
+
+async def _apply_from_webhook(ctx: Context, shop_id: str, from_webhook: RemoteOrder) -> str:
+    details = await _details(ctx, shop_id, from_webhook.external_order_id)
+    if details is None:
+        # Without the API the webhook's status is all there is; the rest waits for a refresh.
+        return await apply_remote_order(ctx, shop_id, from_webhook, needs_refresh=True)
+    # The API's copy is the truth about the order; what only a cancellation or return webhook
+    # knows is kept, and a completed refund makes the order refunded even while TikTok's order
+    # status still says delivered.
+    reverse = from_webhook.cancellation_status or from_webhook.return_status
+    merged = replace(
+        details,
+        status=from_webhook.status if reverse and from_webhook.status else details.status,
+        cancellation_status=from_webhook.cancellation_status,
+        return_status=from_webhook.return_status,
+    )
+    return await apply_remote_order(ctx, shop_id, merged)
+
+
+async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> str:
+    """Type 1: the order's status (and, with credentials, its details from the API)."""
+    data = webhook.data
+    remote = RemoteOrder(
+        external_order_id=data.order_id,
+        status=rules.order_status(data.order_status),
+        external_status=str(data.order_status or ""),
+        updated_at=rules.event_time(data.update_time, webhook.delivery.received_at),
+    )
+    return await _apply_from_webhook(ctx, webhook.delivery.shop_id, remote)
+
+
+async def on_reverse_status(
+    webhook: w.CancellationStatusChange | w.ReturnStatusChange | w.ReverseStatusUpdate,
+    ctx: Context,
+) -> str:
+    """Types 11, 12 and the legacy 2: a cancellation or return recorded on the order; a
+    completed one makes it cancelled or refunded."""
+    if isinstance(webhook, w.CancellationStatusChange):
+        reverse = rules.cancellation(webhook.data)
+    elif isinstance(webhook, w.ReturnStatusChange):
+        reverse = rules.return_request(webhook.data)
+    else:
+        reverse = rules.legacy_reverse(webhook.data)
+    data = webhook.data
+    when = getattr(data, "update_time", None) or getattr(data, "create_time", None)
+    remote = RemoteOrder(
+        external_order_id=data.order_id,
+        status=reverse.order_status,
+        external_status=reverse.status_text,
+        updated_at=rules.event_time(when, webhook.delivery.received_at),
+        cancellation_status=reverse.status_text if reverse.kind == "cancellation" else None,
+        return_status=reverse.status_text if reverse.kind == "return" else None,
+    )
+    return await _apply_from_webhook(ctx, webhook.delivery.shop_id, remote)
+
+
+async def on_order_refresh(
+    webhook: w.RecipientAddressUpdate | w.PackageUpdate, ctx: Context
+) -> str:
+    """Types 3 and 4: the details live in the API, so the orders are fetched again."""
+    shop_id = webhook.delivery.shop_id
+    data = webhook.data
+    ids = data.order_ids() if isinstance(data, w.PackageUpdateData) else [data.order_id]
+    refreshed = 0
+    for order_id in ids:
+        details = await _details(ctx, shop_id, order_id)
+        if details is not None:
+            await apply_remote_order(ctx, shop_id, details)
+            refreshed += 1
+    return f"refreshed {refreshed} of {len(ids)} orders"
+
+
+# --- the seed's order webhooks ----------------------------------------------------------------
+
+
+def seed_order_keys(
+    webhook: w.SeedOrderCreated | w.SeedOrderShipped | w.SeedOrderCancelled,
+) -> Keys:
+    shop_id = webhook.delivery.shop_id
+    if isinstance(webhook, w.SeedOrderCreated):
+        named = webhook.payload.external_order_id
+        return Keys(order_ids={order_id_for(shop_id, named)} if named else set())
+    named = webhook.payload.order_id
+    # The seed's orderId is our id or TikTok's: both are looked up by _id.
+    return Keys(order_ids={named, order_id_for(shop_id, named)} if named else set())
+
+
+def _money(value: Any, name: str, currency: str) -> int:
+    """The seed sends money as numbers in major units (19.99); we keep minor units."""
+    try:
+        return to_minor_units(str(Decimal(str(value if value is not None else 0))), currency)
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidRequest(f"{name} is not an amount of money: {value!r}") from exc
+
+
+def _seed_item(item: Any, currency: str) -> OrderItem:
+    """An item of any shape (the seed types them `unknown[]`): kept as given, with the fields
+    we know read where present."""
+    if not isinstance(item, dict):
+        return OrderItem(title=str(item)[:500], source={"value": item})
+
+    def text(*names: str) -> str | None:
+        for name in names:
+            value = item.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return str(value)
+        return None
+
+    quantity = item.get("quantity", 1)
+    price = item.get("unitPrice", item.get("price"))
+    return OrderItem(
+        title=text("title", "name", "productName") or "",
+        quantity=quantity if isinstance(quantity, int) and quantity >= 0 else 1,
+        unit_price=_money(price, "item price", currency) if price is not None else 0,
+        external_product_id=text("externalProductId", "productId", "product_id"),
+        external_sku_id=text("externalSkuId", "skuId", "sku_id", "sku"),
+        local_product_id=text("localProductId"),
+        source=item,
+    )
+
+
+async def on_seed_order_created(webhook: w.SeedOrderCreated, ctx: Context) -> str:
+    """The seed's `order.created`: idempotent by `externalOrderId`; one without it is ignored
+    and answered as received, as the seed did."""
+    payload = webhook.payload
+    if not payload.external_order_id:
+        return "ignored: order.created without externalOrderId"
+    currency = (payload.currency or ctx.config.currency).upper()
+    try:
+        address = Address.model_validate(payload.shipping_address or {})
+    except ValidationError as exc:
+        raise InvalidRequest(f"order.created has an unreadable shippingAddress: {exc}") from exc
+    status: OrderStatus | None = payload.status if payload.status in ORDER_STATUSES else None
+    remote = RemoteOrder(
+        external_order_id=payload.external_order_id,
+        status=status or "pending",
+        external_status=str(payload.status or "pending"),
+        updated_at=webhook.delivery.received_at,
+        currency=currency,
+        subtotal=_money(payload.subtotal, "subtotal", currency),
+        shipping_fee=_money(payload.shipping_fee, "shippingFee", currency),
+        platform_fee=_money(payload.platform_fee, "platformFee", currency),
+        total=_money(payload.total, "total", currency),
+        customer_name=payload.customer_name,
+        shipping_address=address,
+        items=tuple(_seed_item(i, currency) for i in payload.items),
+    )
+    existing = await ctx.uow.orders.get_by_external(
+        webhook.delivery.shop_id, remote.external_order_id
+    )
+    if existing is not None:
+        return f"order {existing.id} already known"
+    return await apply_remote_order(ctx, webhook.delivery.shop_id, remote)
+
+
+async def on_seed_order_status(
+    webhook: w.SeedOrderShipped | w.SeedOrderCancelled, ctx: Context
+) -> str:
+    """The seed's `order.shipped` and `order.cancelled`, naming our id or TikTok's."""
+    status: OrderStatus = "shipped" if isinstance(webhook, w.SeedOrderShipped) else "cancelled"
+    shop_id = webhook.delivery.shop_id
+    order_id = webhook.payload.order_id
+    if not order_id:
+        raise InvalidRequest(f"{webhook.type} needs orderId")
+    order = await ctx.uow.orders.get(shop_id, order_id) or await ctx.uow.orders.get_by_external(
+        shop_id, order_id
+    )
+    if order is None:
+        raise InvalidRequest(f"order {order_id} is not known")
+    remote = RemoteOrder(
+        external_order_id=order.external_order_id,
+        status=status,
+        external_status=status,
+        updated_at=webhook.delivery.received_at,
+        tracking_number=webhook.payload.tracking_number,
+        tracking_url=webhook.payload.tracking_url,
+    )
+    return await apply_remote_order(ctx, shop_id, remote, needs_refresh=True)

@@ -95,9 +95,7 @@ class ListingStore(Protocol):
     async def get_by_external(self, shop_id: str, external_product_id: str) -> Listing | None: ...
     def add(self, listing: Listing, events: Sequence[Event] = ()) -> None: ...
     def save(self, listing: Listing, events: Sequence[Event] = ()) -> None: ...
-    def patch(
-        self, listing: Listing, fields: Sequence[str], events: Sequence[Event]
-    ) -> None: ...
+    def patch(self, listing: Listing, fields: Sequence[str], events: Sequence[Event]) -> None: ...
     def delete(self, listing: Listing) -> None: ...
 
 
@@ -126,10 +124,14 @@ class Inbox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    orders: OrderStore
-    listings: ListingStore
-    shops: ShopStore
-    inbox: Inbox
+    @property
+    def orders(self) -> OrderStore: ...
+    @property
+    def listings(self) -> ListingStore: ...
+    @property
+    def shops(self) -> ShopStore: ...
+    @property
+    def inbox(self) -> Inbox: ...
 
     async def load(self, keys: Keys) -> None:
         """Read everything `keys` names, one query per collection; later gets are served from
@@ -165,6 +167,43 @@ class Views(Protocol):
     async def listing_ids(self, shop_id: str) -> list[str]: ...
     async def listing_groups(self, shop_id: str) -> list[ListingGroup]: ...
     async def order_groups(self, shop_id: str) -> list[OrderGroup]: ...
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event written in the same document write as the change it reports, not yet published.
+
+    `key` is the Kafka key (the id of the entity the event is about); `payload` the event as
+    JSON text, exactly as subscribers receive it.
+    """
+
+    collection: str
+    doc_id: str
+    event_id: str
+    type: str
+    key: str
+    shop_id: str
+    payload: str
+
+
+class OutboxStore(Protocol):
+    """Where the outbox entries wait (inside the documents they belong to)."""
+
+    def pending(self) -> AsyncIterator[OutboxEntry]:
+        """Every entry still waiting, in every collection (the sweep)."""
+
+    async def clear(self, entries: Sequence[OutboxEntry]) -> None:
+        """Remove published entries from their documents."""
+
+
+class EventBus(Protocol):
+    """Where events go out to subscribers (Kafka's events topic)."""
+
+    async def publish(self, entries: Sequence[OutboxEntry]) -> None:
+        """Return once the broker acknowledged every entry; raise if it did not."""
 
 
 # --- long operations --------------------------------------------------------------------------

@@ -9,6 +9,14 @@ from service.domain.ids import new_id
 from service.domain.time import later
 
 
+def external_key(shop_id: str, external_product_id: str) -> str:
+    """The one value that names a listing by its TikTok product within a shop (unique).
+
+    The shop id is length-prefixed, so no two (shop, product) pairs share a key.
+    """
+    return f"{len(shop_id)}:{shop_id}/{external_product_id}"
+
+
 def new_listing(cmd: CreateListing, shop_id: str, now: datetime) -> Listing:
     return Listing(
         id=new_id(),

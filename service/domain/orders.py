@@ -6,9 +6,18 @@ from typing import Any
 
 from contracts.entities import ChannelOrder
 from contracts.events import Event, OrderReceived, OrderShipped
-from service.domain.ids import new_id
+from service.domain.ids import new_id, stable_id
 from service.domain.remote import RemoteOrder
 from service.domain.time import later
+
+
+def order_id_for(shop_id: str, external_order_id: str) -> str:
+    """Our id of the order TikTok knows as `external_order_id` in `shop_id`.
+
+    Derived, not drawn: every worker and every redelivery arrives at the same id, so the order
+    is found (and a batch of orders loaded) by `_id` alone, and no two copies can be made.
+    """
+    return stable_id("order", shop_id, external_order_id)
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def new_order(
     shop_id: str, remote: RemoteOrder, now: datetime, *, needs_refresh: bool
 ) -> OrderChange:
     order = ChannelOrder(
-        id=new_id(),
+        id=order_id_for(shop_id, remote.external_order_id),
         shop_id=shop_id,
         external_order_id=remote.external_order_id,
         status=remote.status or "pending",

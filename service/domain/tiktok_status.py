@@ -8,10 +8,9 @@ to do with it (keep the previous status, log, fetch the order from the API).
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
 
-OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
-ListingStatus = Literal["draft", "pending", "active", "rejected", "suspended"]
+from contracts.entities import ListingStatus, OrderStatus
 
 ORDER_STATUS_BY_NAME: Final[Mapping[str, OrderStatus]] = MappingProxyType(
     {

@@ -8,7 +8,7 @@ id. An event that names neither is keyed by its notification id, which spreads s
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts.webhooks import SeedWebhook, TikTokWebhook
+from contracts.webhooks import SeedWebhook, TikTokEnvelope
 
 # TikTok names the order in `data.order_id` (order, address, package, cancellation and return
 # events) and the product in `data.product_id` (product events).
@@ -17,8 +17,13 @@ TIKTOK_ID_FIELDS = ("order_id", "product_id")
 SEED_ID_FIELDS = ("externalOrderId", "orderId", "productId")
 
 
-def tiktok_webhook_key(webhook: TikTokWebhook) -> str:
-    return _key(webhook.shop_id, webhook.data, TIKTOK_ID_FIELDS, webhook.tts_notification_id)
+def tiktok_webhook_key(
+    webhook: TikTokEnvelope, *, default_shop_id: str, notification_id: str
+) -> str:
+    """A webhook that names no shop is about the deployment's default shop."""
+    data = webhook.data if isinstance(webhook.data, Mapping) else {}
+    shop_id = webhook.shop_id or default_shop_id
+    return _key(shop_id, data, TIKTOK_ID_FIELDS, notification_id)
 
 
 def seed_webhook_key(webhook: SeedWebhook, *, shop_id: str, notification_id: str) -> str:

@@ -8,7 +8,13 @@ from contracts.replies import ErrorReply, FieldError
 def error_reply_from_validation(exc: ValidationError, *, argument: str = "") -> ErrorReply:
     """`argument`: the handler parameter the framework validated, left out of field names."""
     fields = [
-        FieldError(field=_field_name(_without(err["loc"], argument)), message=err["msg"])
+        FieldError(
+            # A missing or unknown `command` is reported at the top of a tagged union.
+            field="command"
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found")
+            else _field_name(_without(err["loc"], argument)),
+            message=err["msg"],
+        )
         for err in exc.errors()
     ]
     names = ", ".join(sorted({f.field for f in fields})) or "the request"

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import expect
+from service.entrypoints.worker.runtime import Worker
 
 from service.domain.time import utcnow
-from service.entrypoints.worker.runtime import Worker
 from service.settings import Settings
 from tests import factories
 from tests.browser.conftest import PHONE, SCREENSHOTS, AdminPage
-from tests.support import ROOT
+from tests.support import ROOT, fresh, store
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -107,19 +107,20 @@ async def seeded(worker: Worker, admin_http: httpx.AsyncClient, settings: Settin
             assert updated.status_code == 200, updated.text
 
     async def set_error(product_id: str, error: str) -> None:
-        listing = await worker.deps.listings.get(shop_id, ids[product_id])
+        listing = await fresh(worker).listings.get(shop_id, ids[product_id])
         assert listing is not None
         changed = listing.model_copy(
             update={"error": error, "sync_status": "failed", "updated_at": utcnow()}
         )
-        await worker.deps.listings.replace(changed, expected=listing.updated_at)
+        await fresh(worker).listings.replace(changed, expected=listing.updated_at)
 
     await set_error(HOSTILE_LISTING, HOSTILE)
     await set_error(*REJECTED_LISTING)
 
     for external_id, customer, status, total in ORDERS:
         fee = total // 20
-        await worker.deps.orders.insert(
+        await store(
+            worker,
             factories.order(
                 shop_id,
                 external_order_id=external_id,
@@ -130,7 +131,7 @@ async def seeded(worker: Worker, admin_http: httpx.AsyncClient, settings: Settin
                 platform_fee=fee,
                 total=total,
                 **tracking(external_id, customer, status),
-            )
+            ),
         )
     return Seeded(shop_id, [title for _, title, _, _ in LISTINGS])
 

@@ -3,10 +3,11 @@
 import httpx
 import pytest
 
+from service.bootstrap import Worker
 from service.entrypoints.worker.asgi import worker_app
-from service.entrypoints.worker.runtime import Worker
 from service.settings import Settings
 from tests.conftest import make_settings
+from tests.support import store
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ async def test_order_status_takes_post_and_put(
     from tests import factories
 
     order = factories.order(shop)
-    await worker.deps.orders.insert(order)
+    await store(worker, order)
     response = await admin_http.request(
         method,
         f"{P}/orders/{order.id}/status",

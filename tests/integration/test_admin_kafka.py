@@ -12,10 +12,10 @@ import pytest
 from contracts import commands as c
 from contracts import replies as r
 from contracts.client import AdminClient, CommandError
-from service.entrypoints.worker.command_replies import SERVED_BY
-from service.entrypoints.worker.runtime import Worker
+from service.bootstrap import Worker
+from service.entrypoints.worker.subscribers import SERVED_BY
 from service.settings import Settings
-from tests.support import ROOT, eventually, free_port
+from tests.support import ROOT, eventually, free_port, fresh
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ async def test_a_request_without_reply_to_is_still_carried_out(
 ) -> None:
     command = c.CreateListing(shop_id=shop, local_product_id="quiet", title="No reply wanted")
     assert await admin.send(command.to_json(), reply=False) is None
-    listing = await eventually(lambda: worker.deps.listings.get_by_product(shop, "quiet"))
+    listing = await eventually(lambda: fresh(worker).listings.get_by_product(shop, "quiet"))
     assert listing is not None
     assert listing.title == "No reply wanted"
 

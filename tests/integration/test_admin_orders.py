@@ -9,12 +9,12 @@ from aiokafka import AIOKafkaConsumer
 
 from contracts import commands as c
 from contracts.replies import ErrorReply
-from service.entrypoints.worker.runtime import Worker
+from service.bootstrap import Worker
 from service.settings import Settings
 from tests import factories
 from tests.admin_api import AdminApi
 from tests.integration.test_admin_listings import ok
-from tests.support import eventually
+from tests.support import eventually, fresh, store
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ async def test_orders_page_filter_and_get(api: AdminApi, shop: str, worker: Work
         for n, s in enumerate(["pending", "pending", "shipped", "cancelled", "pending"])
     ]
     for o in seeded:
-        await worker.deps.orders.insert(o)
+        await store(worker, o)
 
     first = await ok(api, c.ListOrders(shop_id=shop, limit=2))
     assert first.total == 5
@@ -45,7 +45,7 @@ async def test_shipping_an_order_sets_tracking_and_emits_one_shipped_event(
     api: AdminApi, shop: str, worker: Worker, settings: Settings
 ) -> None:
     order = factories.order(shop, status="confirmed")
-    await worker.deps.orders.insert(order)
+    await store(worker, order)
     events = await _events_consumer(settings)
     try:
         shipped = await ok(
@@ -60,7 +60,7 @@ async def test_shipping_an_order_sets_tracking_and_emits_one_shipped_event(
         )
         assert (shipped.order.status, shipped.order.tracking_number) == ("shipped", "1Z999")
         assert shipped.order.tracking_url == "https://track.example/1Z999"
-        stored = await worker.deps.orders.get(shop, order.id)
+        stored = await fresh(worker).orders.get(shop, order.id)
         assert stored == shipped.order
 
         # Setting the same status again changes nothing and emits nothing new.
@@ -100,7 +100,7 @@ async def test_stats_leave_cancelled_and_refunded_out_of_revenue(
         ("cancelled", 50000),
         ("refunded", 60000),
     ]:
-        await worker.deps.orders.insert(factories.order(shop, status=status, total=total))
+        await store(worker, factories.order(shop, status=status, total=total))
     for n, status in enumerate(["active", "active", "pending", "draft"]):
         reply = await ok(api, c.CreateListing(shop_id=shop, local_product_id=f"p{n}", title="x"))
         await ok(api, c.UpdateListing(shop_id=shop, id=reply.listing.id, status=status))

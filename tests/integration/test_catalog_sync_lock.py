@@ -6,15 +6,15 @@ import pytest
 
 from contracts.entities import CatalogSync
 from service.adapters.mongo.database import LOCKS
-from service.adapters.mongo.syncs import STALE_LOCK, MongoSyncs
+from service.adapters.mongo.jobs import STALE_LOCK, MongoJobs
+from service.bootstrap import Worker
 from service.domain.ids import new_id
 from service.domain.time import utcnow
-from service.entrypoints.worker.runtime import Worker
 
 pytestmark = pytest.mark.integration
 
 
-async def started(syncs: MongoSyncs, shop: str) -> CatalogSync:
+async def started(syncs: MongoJobs, shop: str) -> CatalogSync:
     now = utcnow()
     sync = CatalogSync(
         id=new_id(),
@@ -31,7 +31,7 @@ async def started(syncs: MongoSyncs, shop: str) -> CatalogSync:
 
 
 async def test_a_live_sync_keeps_the_slot_and_releases_it(worker: Worker, shop: str) -> None:
-    syncs = MongoSyncs(worker.db)
+    syncs = MongoJobs(worker.db)
     first = await started(syncs, shop)
     assert not await syncs.claim(shop, new_id())
     await syncs.heartbeat(shop, first.id)
@@ -45,7 +45,7 @@ async def test_a_live_sync_keeps_the_slot_and_releases_it(worker: Worker, shop: 
 async def test_a_sync_whose_worker_died_is_closed_and_its_slot_taken_over(
     worker: Worker, shop: str
 ) -> None:
-    syncs = MongoSyncs(worker.db)
+    syncs = MongoJobs(worker.db)
     orphan = await started(syncs, shop)
     # No heartbeat for longer than the limit: as if its worker had died mid-sync.
     await worker.db.collection(LOCKS).update_one(

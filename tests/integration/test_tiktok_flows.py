@@ -9,7 +9,7 @@ import pytest
 
 from tests.kafka_tools import TopicReader
 from tests.sim_worker import SimWorker, sim_worker
-from tests.support import eventually
+from tests.support import eventually, fresh
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +147,7 @@ async def test_shipping_marks_the_package_on_tiktok_first(sw: SimWorker) -> None
         seeded["orders"][0] if isinstance(seeded["orders"][0], str) else seeded["orders"][0]["id"]
     )
     await sw.admin.post("/orders/sync")
-    order = await sw.worker.deps.orders.get_by_external(sw.shop, external)
+    order = await fresh(sw.worker).orders.get_by_external(sw.shop, external)
     assert order is not None
     assert order.status == "confirmed"
 
@@ -160,7 +160,7 @@ async def test_shipping_marks_the_package_on_tiktok_first(sw: SimWorker) -> None
         await sw.sim.delete("/_sim/faults")
     assert refused.status_code == 502
     assert "did not mark the order shipped" in refused.json()["error"]
-    unchanged = await sw.worker.deps.orders.get(sw.shop, order.id)
+    unchanged = await fresh(sw.worker).orders.get(sw.shop, order.id)
     assert unchanged is not None
     assert unchanged.status == "confirmed"
 
@@ -210,7 +210,7 @@ async def test_an_order_webhook_fetches_the_details_from_the_api(sw: SimWorker) 
     await publish_raw(settings, settings.topic_webhooks, message.to_json(), key=external.encode())
 
     async def stored() -> Any:
-        return await sw.worker.deps.orders.get_by_external(sw.shop, external)
+        return await fresh(sw.worker).orders.get_by_external(sw.shop, external)
 
     order = await eventually(stored)
     assert order.needs_refresh is False
@@ -246,7 +246,7 @@ async def test_a_completed_return_refunds_the_order_even_when_tiktok_says_delive
     await publish_raw(settings, settings.topic_webhooks, message.to_json(), key=external.encode())
 
     async def refunded() -> Any:
-        order = await sw.worker.deps.orders.get_by_external(sw.shop, external)
+        order = await fresh(sw.worker).orders.get_by_external(sw.shop, external)
         return order if order is not None and order.status == "refunded" else None
 
     order = await eventually(refunded)

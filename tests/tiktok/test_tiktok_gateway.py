@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from service.adapters.mongo.shops import MongoShops
 
 from contracts.entities import Address, Listing, OrderItem
 from service.adapters.mongo.database import SHOPS
-from service.adapters.mongo.shops import MongoShops
 from service.adapters.mongo.tokens import MongoShopDirectory, MongoTokenStore
 from service.adapters.tiktok import (
     ShopNeedsReauthorizationError,
@@ -29,8 +29,8 @@ from service.adapters.tiktok import (
 )
 from service.adapters.tiktok_gateway import TikTokApiGateway
 from service.application.ports import TikTokGateway
+from service.bootstrap import Worker
 from service.domain.remote import RemoteOrder, RemoteProduct
-from service.entrypoints.worker.runtime import Worker
 from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl
 
 pytestmark = pytest.mark.integration

@@ -4,13 +4,20 @@ from typing import Any
 
 import pytest
 
-from contracts.webhooks import SeedWebhook, TikTokWebhook
-from service.domain.webhook_keys import seed_webhook_key, tiktok_webhook_key
+from contracts.webhooks import SeedWebhook, TikTokEnvelope
+from service.domain.webhook_keys import seed_webhook_key
+from service.domain.webhook_keys import tiktok_webhook_key as key_of
 
 
-def tiktok(data: dict[str, Any], *, type_: int = 1, notification: str = "n-1") -> TikTokWebhook:
-    return TikTokWebhook(
+def tiktok(data: dict[str, Any], *, type_: int = 1, notification: str = "n-1") -> TikTokEnvelope:
+    return TikTokEnvelope(
         type=type_, tts_notification_id=notification, shop_id="shop-9", timestamp=1, data=data
+    )
+
+
+def tiktok_webhook_key(webhook: TikTokEnvelope) -> str:
+    return key_of(
+        webhook, default_shop_id="default", notification_id=webhook.tts_notification_id or ""
     )
 
 

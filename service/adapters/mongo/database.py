@@ -1,18 +1,21 @@
 """The one place that owns the MongoDB client, the database name and the indexes.
 
-Writes stay within what MongoDB and FerretDB share: single-document atomic updates, unique
-indexes and upserts; no transactions (FerretDB ignores them silently).
+Writes stay within what MongoDB and the local database (mongo-java-server) share: unique
+indexes, single-document atomic updates and unordered bulk writes; no transactions. Every
+hot-path filter names exactly the keys of one unique index (`_id`, or one of the unique
+indexes below), because the local database uses an index only then; the other indexes serve
+MongoDB's admin pages and sweeps.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import AutoReconnect, OperationFailure
+from pymongo.errors import AutoReconnect, OperationFailure, PyMongoError
+
+from service import retries
 
 Document = dict[str, Any]
 
@@ -23,54 +26,41 @@ WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
 LOCKS = "locks"
 
+#: Collections whose documents carry an outbox of events still to publish.
+OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
+
 # Newest first, id as the tie-breaker: the stable order every list pages in.
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+
+# A guarded write's filter is exactly {_id, version}: unique on MongoDB trivially, and the only
+# way the local database looks such a filter up instead of scanning.
+_VERSIONED = IndexModel([("_id", ASCENDING), ("version", ASCENDING)], unique=True)
+# The outbox sweep: a sparse index holds only documents with events still to publish.
+_OUTBOX = IndexModel([("outbox.event_id", ASCENDING)], sparse=True)
+_PAGES = IndexModel([("shop_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
 
 INDEXES: Mapping[str, list[IndexModel]] = {
     LISTINGS: [
         IndexModel([("shop_id", ASCENDING), ("local_product_id", ASCENDING)], unique=True),
-        IndexModel([("shop_id", ASCENDING), ("external_product_id", ASCENDING)]),
-        IndexModel([("shop_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        # "<shop>/<TikTok product id>", set only while linked: product webhooks find the listing
+        # (and a batch finds all of its listings with one `$in`) through it.
+        IndexModel([("external_key", ASCENDING)], unique=True, sparse=True),
+        _VERSIONED,
+        _OUTBOX,
+        _PAGES,
     ],
     ORDERS: [
         IndexModel([("shop_id", ASCENDING), ("external_order_id", ASCENDING)], unique=True),
-        IndexModel([("shop_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
-        IndexModel([("outbox.0", ASCENDING)]),
+        _VERSIONED,
+        _OUTBOX,
+        _PAGES,
+        IndexModel([("shop_id", ASCENDING), ("status", ASCENDING), ("currency", ASCENDING)]),
     ],
-    CATALOG_SYNCS: [
-        IndexModel([("shop_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
-    ],
-    WEBHOOK_EVENTS: [IndexModel([("notification_id", ASCENDING)], unique=True)],
-    SHOPS: [],
+    CATALOG_SYNCS: [_VERSIONED, _OUTBOX, _PAGES],
+    WEBHOOK_EVENTS: [_OUTBOX],
+    SHOPS: [_VERSIONED, _OUTBOX],
     LOCKS: [],
 }
-
-
-class DocumentLocks:
-    """One lock per document for this process's writes.
-
-    FerretDB 1.x applies an update as a read followed by a write, outside any transaction, so
-    two concurrent updates of one document can lose one of them (MongoDB itself does not).
-    Serialising this process's writes per document closes that window for a single worker;
-    the Kafka keys already send one order's or product's messages to one worker.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._users: dict[tuple[str, str], int] = {}
-
-    @asynccontextmanager
-    async def hold(self, collection: str, doc_id: str) -> AsyncIterator[None]:
-        key = (collection, doc_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
 
 
 class Database:
@@ -85,26 +75,16 @@ class Database:
             appname="tiktok-shop",
         )
         self.db: AsyncDatabase[Document] = self.client[name]
-        self.locks = DocumentLocks()
 
     def collection(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]
 
-    async def ensure_indexes(self, *, attempts: int = 5) -> None:
-        """Create the indexes that are missing; safe to run at every start, from many processes.
-
-        FerretDB 1.24 can drop the connection when two processes create the same indexes at
-        once, so a failed round is retried and skips what the other process already made.
-        """
-        for attempt in range(1, attempts + 1):
-            try:
+    async def ensure_indexes(self) -> None:
+        """Create the indexes that are missing; safe at every start, from many processes."""
+        async for attempt in retries.DATABASE.context(on=(AutoReconnect, OperationFailure)):
+            with attempt:
                 for collection, indexes in INDEXES.items():
                     await self._create_missing(collection, indexes)
-                return
-            except (AutoReconnect, OperationFailure):
-                if attempt == attempts:
-                    raise
-                await asyncio.sleep(0.2 * attempt)
 
     async def _create_missing(self, collection: str, indexes: list[IndexModel]) -> None:
         existing = {ix["name"] async for ix in await self.db[collection].list_indexes()}
@@ -115,7 +95,7 @@ class Database:
     async def ping(self) -> bool:
         try:
             await self.client.admin.command("ping")
-        except Exception:
+        except PyMongoError:
             return False
         return True
 

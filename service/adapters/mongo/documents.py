@@ -1,4 +1,9 @@
-"""Entities to documents and back: the entity's id is the document's `_id`."""
+"""Entities to documents and back: the entity's id is the document's `_id`.
+
+Beside the entity's own fields a document keeps what only storage needs: `version` (a guarded
+write's filter is `{_id, version}`), `write_id` (which commit wrote it last), `outbox` (events
+written with the change, until published) and, for listings, `external_key`.
+"""
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -7,11 +12,11 @@ from pydantic import BaseModel
 
 from contracts.events import Event
 from service.adapters.mongo.database import Document
+from service.application.ports import OutboxEntry
 
 M = TypeVar("M", bound=BaseModel)
 
-# Fields the storage keeps beside an entity that the entity itself does not carry.
-STORAGE_FIELDS = ("outbox",)
+STORAGE_FIELDS = frozenset({"version", "write_id", "outbox", "external_key"})
 
 
 def to_document(entity: BaseModel) -> Document:
@@ -26,23 +31,39 @@ def from_document(model: type[M], doc: Document) -> M:
     return model.model_validate(data)
 
 
-def outbox_entries(events: Sequence[Event]) -> list[Document]:
-    """Events kept in the document until the relay has published them."""
+def key_of(event: Event) -> str:
+    """The Kafka key of an event: the id of the entity it is about (else the shop)."""
+    for name in ("order", "listing", "sync"):
+        entity = getattr(event, name, None)
+        if entity is not None:
+            return str(entity.id)
+    return event.shop_id
+
+
+def outbox_documents(events: Sequence[Event]) -> list[Document]:
+    """Events as they wait in a document's `outbox` until the relay has published them."""
     return [
         {
             "event_id": e.event_id,
-            "type": getattr(e, "type", ""),
+            "type": str(getattr(e, "type", "")),
             "key": key_of(e),
+            "shop_id": e.shop_id,
             "payload": e.model_dump_json(by_alias=True),
         }
         for e in events
     ]
 
 
-def key_of(event: Event) -> str:
-    """The Kafka key of an event: the id of the entity it is about."""
-    for name in ("order", "listing", "sync"):
-        entity = getattr(event, name, None)
-        if entity is not None:
-            return str(entity.id)
-    return event.shop_id
+def outbox_entries(collection: str, doc_id: str, outbox: Sequence[Document]) -> list[OutboxEntry]:
+    return [
+        OutboxEntry(
+            collection=collection,
+            doc_id=doc_id,
+            event_id=str(entry["event_id"]),
+            type=str(entry.get("type", "")),
+            key=str(entry.get("key", doc_id)),
+            shop_id=str(entry.get("shop_id", "")),
+            payload=str(entry["payload"]),
+        )
+        for entry in outbox
+    ]

@@ -10,9 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts import commands as c
-from service.application.deps import Deps
-from service.application.dispatch import execute
 from service.application.errors import AppError
+from service.application.messagebus import MessageBus
 from service.entrypoints.admin_http.errors import error, error_response
 from service.entrypoints.validation import error_reply_from_validation
 
@@ -63,7 +62,7 @@ async def _fields(request: Request, source: str) -> dict[str, Any] | JSONRespons
 
 
 def _endpoint(
-    deps: Callable[[], Deps], command_type: type[c.Command], source: str
+    bus: MessageBus, command_type: type[c.Command], source: str
 ) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         fields = await _fields(request, source)
@@ -71,7 +70,7 @@ def _endpoint(
             return fields
         try:
             command = command_type.model_validate(fields)
-            reply = await execute(deps(), command)
+            reply = await bus.handle(command)
         except ValidationError as exc:
             return error_response(error_reply_from_validation(exc))
         except AppError as exc:
@@ -81,8 +80,8 @@ def _endpoint(
     return endpoint
 
 
-def admin_routes(deps: Callable[[], Deps]) -> list[Route]:
+def admin_routes(bus: MessageBus) -> list[Route]:
     return [
-        Route(path, _endpoint(deps, command, source), methods=methods)
+        Route(path, _endpoint(bus, command, source), methods=methods)
         for methods, path, command, source in ROUTES
     ]

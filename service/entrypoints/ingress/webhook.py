@@ -5,20 +5,20 @@ Both forms are taken: TikTok's (signature in the `Authorization` header) and the
 publishes nothing; 200 is sent only after the broker acknowledged the message.
 """
 
-import hashlib
 import json
-import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
+import structlog
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from contracts.webhooks import SeedWebhook, TikTokWebhook, WebhookMessage
+from contracts.webhooks import SeedWebhook, TikTokEnvelope, WebhookMessage, body_id
+from service.adapters.kafka.link import PublishTooLarge, PublishUnavailable
 from service.adapters.tiktok.signing import (
     verify_seed_webhook_signature,
     verify_webhook_signature,
@@ -32,17 +32,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 # A caller's correlation id is kept only when it is safe to log and to put in a Kafka header.
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
 Form = Literal["tiktok", "seed"]
-
-
-class PublishUnavailable(Exception):
-    """Kafka is down or did not acknowledge in time: the sender should deliver again later."""
-
-
-class PublishTooLarge(Exception):
-    """Kafka will never take this message, however often it is delivered."""
 
 
 class Publisher(Protocol):
@@ -70,27 +62,26 @@ def webhook_endpoint(
             message, key = await _accept(request, settings, correlation_id)
             await _publish(publisher, message, key)
         except Refused as refused:
-            level = logging.WARNING if refused.status >= 500 else logging.INFO
-            log.log(
-                level,
-                "webhook refused: %d %s correlation_id=%s: %s",
-                refused.status,
-                refused.code,
-                correlation_id,
-                refused.message,
+            say = log.warning if refused.status >= 500 else log.info
+            say(
+                "webhook refused",
+                status=refused.status,
+                code=refused.code,
+                correlation_id=correlation_id,
+                reason=refused.message,
             )
             body = {"error": refused.message, "code": refused.code}
             return JSONResponse(body, status_code=refused.status, headers=headers)
         except ClientDisconnect:
-            log.info("webhook sender disconnected mid-body: correlation_id=%s", correlation_id)
+            log.info("webhook sender disconnected mid-body", correlation_id=correlation_id)
             return Response(status_code=400, headers=headers)
         log.info(
-            "webhook accepted: notification_id=%s correlation_id=%s source=%s type=%s key=%s",
-            message.notification_id,
-            correlation_id,
-            message.source,
-            message.webhook_type,
-            key,
+            "webhook accepted",
+            notification_id=message.notification_id,
+            correlation_id=correlation_id,
+            source=message.source,
+            webhook_type=message.webhook_type,
+            key=key,
         )
         return JSONResponse({"received": True, "id": message.notification_id}, headers=headers)
 
@@ -105,7 +96,7 @@ async def _accept(
     document = _json_object(raw)
     if form == "seed":
         return _seed_message(document, raw, settings.default_shop_id, correlation_id)
-    return _tiktok_message(document, correlation_id)
+    return _tiktok_message(document, raw, settings.default_shop_id, correlation_id)
 
 
 async def _verified_body(request: Request, settings: Settings) -> tuple[bytes, Form]:
@@ -149,13 +140,15 @@ async def _verified_body(request: Request, settings: Settings) -> tuple[bytes, F
     return raw, "seed" if seed_sign else "tiktok"
 
 
-def _tiktok_message(document: dict[str, Any], correlation_id: str) -> tuple[WebhookMessage, str]:
-    need = "TikTok's webhook needs `type` (an integer) and `tts_notification_id` (text)"
-    tiktok = _validate(TikTokWebhook, document, need)
-    if not tiktok.tts_notification_id.strip():
-        raise Refused(400, "invalid_webhook", f"{need}. Found: a blank tts_notification_id.")
+def _tiktok_message(
+    document: dict[str, Any], raw: bytes, default_shop_id: str, correlation_id: str
+) -> tuple[WebhookMessage, str]:
+    need = "TikTok's webhook needs `type` (an integer)"
+    tiktok = _validate(TikTokEnvelope, document, need)
     message = WebhookMessage(
-        notification_id=tiktok.tts_notification_id,
+        # Older shops' deliveries carry no tts_notification_id: an id derived from the body
+        # makes a redelivery of the same body a duplicate all the same.
+        notification_id=tiktok.notification_id(raw),
         source="tiktok",
         webhook_type=str(tiktok.type),
         shop_id=tiktok.shop_id or None,
@@ -163,7 +156,9 @@ def _tiktok_message(document: dict[str, Any], correlation_id: str) -> tuple[Webh
         correlation_id=correlation_id,
         body=document,
     )
-    return message, tiktok_webhook_key(tiktok)
+    return message, tiktok_webhook_key(
+        tiktok, default_shop_id=default_shop_id, notification_id=message.notification_id
+    )
 
 
 def _seed_message(
@@ -171,7 +166,7 @@ def _seed_message(
 ) -> tuple[WebhookMessage, str]:
     need = "The seed's webhook needs `type` (text) and `payload` (an object)"
     seed = _validate(SeedWebhook, document, need)
-    notification_id = hashlib.sha256(raw).hexdigest()  # the seed form carries no id
+    notification_id = body_id(raw)  # the seed form carries no id
     message = WebhookMessage(
         notification_id=notification_id,
         source="seed",

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 
+from service.bootstrap import Worker
 from service.entrypoints.admin_http.auth import BearerToken
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
-from service.entrypoints.worker.runtime import Worker
 
 ADMIN_PREFIX = "/admin/tiktok-shop"
 
@@ -37,7 +37,7 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
 
     admin = Mount(
         ADMIN_PREFIX,
-        routes=admin_routes(lambda: worker.deps),
+        routes=admin_routes(worker.bus),
         middleware=[Middleware(BearerToken, token=token)],
     )
     page = page_mount(f"{ADMIN_PREFIX}/ui")

@@ -1,0 +1,134 @@
+"""The admin pages' read-only queries: pages with totals, and the statistics' grouped counts.
+
+Each pages in the database (newest first, id as tie-breaker) and counts there; statistics are
+`$group` aggregations, never every document loaded into Python. On MongoDB the `$match` on
+`shop_id` uses the `(shop_id, created_at, _id)` index; the local database scans.
+"""
+
+from pymongo.errors import ConnectionFailure
+
+from contracts.entities import (
+    CatalogSync,
+    ChannelOrder,
+    Listing,
+    ListingStatus,
+    OrderStatus,
+    SyncStatus,
+)
+from service.adapters.mongo.database import (
+    CATALOG_SYNCS,
+    LISTINGS,
+    NEWEST_FIRST,
+    ORDERS,
+    Database,
+    Document,
+)
+from service.adapters.mongo.documents import M, from_document
+from service.application.ports import DatabaseUnavailable, PageRequest
+from service.domain.stats import ListingGroup, OrderGroup
+
+
+class MongoViews:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def listings(
+        self,
+        shop_id: str,
+        page: PageRequest,
+        status: ListingStatus | None = None,
+        sync_status: SyncStatus | None = None,
+    ) -> tuple[list[Listing], int]:
+        query: Document = {"shop_id": shop_id}
+        if status is not None:
+            query["status"] = status
+        if sync_status is not None:
+            query["sync_status"] = sync_status
+        return await self._page(LISTINGS, Listing, query, page)
+
+    async def orders(
+        self, shop_id: str, page: PageRequest, status: OrderStatus | None = None
+    ) -> tuple[list[ChannelOrder], int]:
+        query: Document = {"shop_id": shop_id}
+        if status is not None:
+            query["status"] = status
+        return await self._page(ORDERS, ChannelOrder, query, page)
+
+    async def syncs(self, shop_id: str, page: PageRequest) -> tuple[list[CatalogSync], int]:
+        return await self._page(CATALOG_SYNCS, CatalogSync, {"shop_id": shop_id}, page)
+
+    async def last_sync(self, shop_id: str) -> CatalogSync | None:
+        syncs, _ = await self._page(
+            CATALOG_SYNCS, CatalogSync, {"shop_id": shop_id}, PageRequest(1, 1), count=False
+        )
+        return syncs[0] if syncs else None
+
+    async def listing_ids(self, shop_id: str) -> list[str]:
+        try:
+            cursor = self._db.collection(LISTINGS).find({"shop_id": shop_id}, {"_id": 1})
+            return sorted([str(d["_id"]) async for d in cursor])
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
+    async def listing_groups(self, shop_id: str) -> list[ListingGroup]:
+        rows = await self._group(
+            LISTINGS,
+            shop_id,
+            {"status": "$status", "sync_status": "$sync_status"},
+            {"count": {"$sum": 1}},
+        )
+        return [
+            ListingGroup(
+                status=row["_id"]["status"],
+                sync_status=row["_id"]["sync_status"],
+                count=int(row["count"]),
+            )
+            for row in rows
+        ]
+
+    async def order_groups(self, shop_id: str) -> list[OrderGroup]:
+        rows = await self._group(
+            ORDERS,
+            shop_id,
+            {"status": "$status", "currency": "$currency"},
+            {"count": {"$sum": 1}, "total": {"$sum": "$total"}},
+        )
+        return [
+            OrderGroup(
+                status=row["_id"]["status"],
+                currency=row["_id"]["currency"],
+                count=int(row["count"]),
+                total=int(row["total"]),
+            )
+            for row in rows
+        ]
+
+    async def _page(
+        self,
+        collection: str,
+        model: type[M],
+        query: Document,
+        page: PageRequest,
+        *,
+        count: bool = True,
+    ) -> tuple[list[M], int]:
+        coll = self._db.collection(collection)
+        try:
+            total = await coll.count_documents(query) if count else 0
+            cursor = coll.find(query).sort(NEWEST_FIRST).skip(page.skip).limit(page.limit)
+            return [from_document(model, d) async for d in cursor], total
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
+    async def _group(
+        self, collection: str, shop_id: str, by: Document, accumulators: Document
+    ) -> list[Document]:
+        pipeline: list[Document] = [
+            {"$match": {"shop_id": shop_id}},
+            {"$group": {"_id": by, **accumulators}},
+        ]
+        try:
+            cursor = await self._db.collection(collection).aggregate(pipeline)
+            return [row async for row in cursor]
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc

@@ -1,0 +1,110 @@
+"""The worker's Kafka subscribers: thin edges between Kafka and the message bus.
+
+Both commit offsets only after the work they stand for is stored (`AckPolicy.NACK_ON_ERROR`:
+FastStream's default, ACK_FIRST, commits first and loses messages). Bodies are taken as raw
+bytes and parsed here, so a malformed message is answered (a command) or set aside (a webhook)
+instead of failing before the handler.
+"""
+
+import os
+import socket
+from typing import Any
+
+import structlog
+from faststream.kafka import KafkaBroker, KafkaResponse
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from contracts.commands import ADMIN_COMMAND
+from contracts.replies import ErrorReply
+from contracts.webhooks import WebhookMessage
+from contracts.wire import WireModel
+from service.adapters.kafka.dead_letters import DeadLetters
+from service.application.errors import AppError
+from service.application.messagebus import MessageBus
+from service.entrypoints.validation import error_reply_from_validation
+
+log = structlog.get_logger(__name__)
+
+#: Which worker answered a command: operators (and a test) see the group share the work.
+SERVED_BY = "x-served-by"
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _raw(message: StreamMessage[Any]) -> bytes:
+    body: bytes = message.body
+    return body
+
+
+async def _raw_batch(message: StreamMessage[Any]) -> list[bytes]:
+    return [record.value or b"" for record in message.raw_message]
+
+
+def webhook_subscriber(
+    broker: KafkaBroker,
+    bus: MessageBus,
+    dead_letters: DeadLetters,
+    *,
+    topic: str,
+    group_id: str,
+    batch_size: int,
+) -> None:
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=50,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_batch,
+        title="webhooks",
+        description="Verified TikTok webhooks, a batch at a time; each applied once.",
+    )
+    async def on_webhooks(bodies: list[bytes], message: KafkaMessage) -> None:
+        records = message.raw_message
+        readable: list[tuple[Any, WebhookMessage]] = []
+        for record, body in zip(records, bodies, strict=True):
+            try:
+                readable.append((record, WebhookMessage.model_validate_json(body)))
+            except ValidationError as exc:
+                await dead_letters.set_aside(record, f"unreadable: {exc}")
+        outcomes = await bus.apply([m for _, m in readable])
+        for (record, _), outcome in zip(readable, outcomes, strict=True):
+            if outcome.set_aside:
+                await dead_letters.set_aside(record, outcome.detail)
+        # Returning commits the batch's offsets: everything in it is stored or set aside.
+
+
+def command_subscriber(broker: KafkaBroker, bus: MessageBus, *, topic: str, group_id: str) -> None:
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw,
+        title="admin-commands",
+        description="Admin commands; the reply (or an ErrorReply) goes to the request's reply_to.",
+    )
+    async def on_command(body: bytes, message: KafkaMessage) -> KafkaResponse:
+        with structlog.contextvars.bound_contextvars(correlation_id=message.correlation_id):
+            reply = await _answer(bus, body)
+        return KafkaResponse(reply, headers={SERVED_BY: INSTANCE})
+
+
+async def _answer(bus: MessageBus, body: bytes) -> WireModel:
+    try:
+        command = ADMIN_COMMAND.validate_json(body)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return ErrorReply(code="validation_failed", message="Unreadable command: not JSON")
+        return error_reply_from_validation(exc)
+    try:
+        return await bus.handle(command)
+    except AppError as exc:
+        return exc.reply()
+    except Exception:
+        log.exception("command failed", command=command.command)
+        return ErrorReply(code="internal", message="The command failed unexpectedly")
