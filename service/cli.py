@@ -3,10 +3,10 @@
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 from collections.abc import Iterator
 
+import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -17,7 +17,7 @@ from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.worker.asgi import worker_app
 from service.settings import Settings
 
-log = logging.getLogger("service")
+log = structlog.get_logger("service")
 
 
 class _Server(uvicorn.Server):
@@ -75,17 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.part in ("ingress", "all"):
         servers.append(_server(ingress_app(settings), settings.ingress_host, settings.ingress_port))
         log.info(
-            "ingress on http://%s:%d (webhooks at /tiktok-shop/webhooks)",
-            settings.ingress_host,
-            settings.ingress_port,
+            "ingress listening",
+            url=f"http://{settings.ingress_host}:{settings.ingress_port}/tiktok-shop/webhooks",
         )
     if args.part in ("worker", "all"):
         servers.append(
             _server(worker_app(Worker(settings)), settings.admin_host, settings.admin_port)
         )
         log.info(
-            "worker and admin API on http://%s:%d/admin/tiktok-shop",
-            settings.admin_host,
-            settings.admin_port,
+            "worker and admin API listening",
+            url=f"http://{settings.admin_host}:{settings.admin_port}/admin/tiktok-shop",
         )
     asyncio.run(_serve(servers))

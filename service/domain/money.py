@@ -1,5 +1,10 @@
 """Money as TikTok sends it (decimal string plus currency) and as we keep it (integer minor units).
 
+The exponent of each currency's minor unit is ISO 4217's, from the maintained `iso4217` package
+(IDR has 2, JPY, KRW and VND none, KWD 3): the contract says "ISO 4217 minor units", and TikTok's
+own Indonesian examples carry amounts such as "0.01" IDR. The admin page formats with the same
+table (`CURRENCY_EXPONENTS`, served with the vocabulary).
+
 Conversions are exact: Decimal only, never float. A string carrying more precision than its
 currency has (``"1.005"`` USD, ``"100.5"`` JPY) is refused rather than rounded, because a silent
 rounding would make totals disagree with TikTok's.
@@ -11,39 +16,12 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-# ISO 4217 minor-unit exponents that differ from the common 2. IDR is listed with 0 although ISO
-# gives it 2: TikTok Shop Indonesia prices in whole rupiah.
-_EXPONENT_OVERRIDES: Final[dict[str, int]] = {
-    # no minor unit
-    "BIF": 0,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "IDR": 0,
-    "ISK": 0,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "PYG": 0,
-    "RWF": 0,
-    "UGX": 0,
-    "UYI": 0,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-    # thousandths
-    "BHD": 3,
-    "IQD": 3,
-    "JOD": 3,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
-DEFAULT_EXPONENT: Final = 2
-CURRENCY_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(_EXPONENT_OVERRIDES)
+from iso4217 import Currency
+
+#: ISO 4217's minor-unit exponent of every active currency that has one.
+CURRENCY_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
+    {c.code: c.exponent for c in Currency if c.exponent is not None}
+)
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Plain decimal notation only: no exponent, no NaN/Infinity, no thousands separators.
@@ -59,8 +37,15 @@ def normalise_currency(currency: str) -> str:
 
 
 def currency_exponent(currency: str) -> int:
-    """Number of decimal places of the currency's minor unit (2 unless listed otherwise)."""
-    return CURRENCY_EXPONENTS.get(normalise_currency(currency), DEFAULT_EXPONENT)
+    """Number of decimal places of the currency's minor unit (ISO 4217).
+
+    Raises ValueError for a code that is not an ISO 4217 currency with a minor unit.
+    """
+    code = normalise_currency(currency)
+    exponent = CURRENCY_EXPONENTS.get(code)
+    if exponent is None:
+        raise ValueError(f"{code} is not an ISO 4217 currency with a minor unit")
+    return exponent
 
 
 def to_minor_units(amount: str, currency: str) -> int:

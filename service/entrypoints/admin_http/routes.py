@@ -10,8 +10,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts import commands as c
+from contracts.entities import LISTING_STATUSES, ORDER_STATUSES, SYNC_STATUSES
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
+from service.domain.money import CURRENCY_EXPONENTS
 from service.entrypoints.admin_http.errors import error, error_response
 from service.entrypoints.validation import error_reply_from_validation
 
@@ -80,8 +82,24 @@ def _endpoint(
     return endpoint
 
 
+async def vocabulary(_: Request) -> JSONResponse:
+    """The values the admin page offers and how it formats money: each list is the contract's
+    own (`contracts.entities`), the exponents ISO 4217's as the service uses them."""
+    return JSONResponse(
+        {
+            "listingStatuses": list(LISTING_STATUSES),
+            "syncStatuses": list(SYNC_STATUSES),
+            "orderStatuses": list(ORDER_STATUSES),
+            "currencyExponents": dict(CURRENCY_EXPONENTS),
+        }
+    )
+
+
 def admin_routes(bus: MessageBus) -> list[Route]:
     return [
-        Route(path, _endpoint(bus, command, source), methods=methods)
-        for methods, path, command, source in ROUTES
+        Route("/vocabulary", vocabulary, methods=["GET"]),
+        *(
+            Route(path, _endpoint(bus, command, source), methods=methods)
+            for methods, path, command, source in ROUTES
+        ),
     ]

@@ -2,11 +2,12 @@
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Coroutine
 from typing import Any
 
-log = logging.getLogger(__name__)
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 class TaskSpawner:
@@ -21,7 +22,7 @@ class TaskSpawner:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+            log.error("background task failed", task=task.get_name(), exc_info=task.exception())
 
     async def wait_idle(self) -> None:
         while self._tasks:
