@@ -193,13 +193,15 @@ class FakeViews:
     def __init__(self, stored: Stored) -> None:
         self.stored = stored
 
-    async def listings(self, shop_id: str, page: PageRequest, status: Any = None,
-                       sync_status: Any = None) -> tuple[list[Listing], int]:
+    async def listings(
+        self, shop_id: str, page: PageRequest, status: Any = None, sync_status: Any = None
+    ) -> tuple[list[Listing], int]:
         rows = [e for e, _ in self.stored.listings.values() if e.shop_id == shop_id]
         return rows[page.skip : page.skip + page.limit], len(rows)
 
-    async def orders(self, shop_id: str, page: PageRequest, status: Any = None
-                     ) -> tuple[list[ChannelOrder], int]:
+    async def orders(
+        self, shop_id: str, page: PageRequest, status: Any = None
+    ) -> tuple[list[ChannelOrder], int]:
         rows = [e for e, _ in self.stored.orders.values() if e.shop_id == shop_id]
         return rows[page.skip : page.skip + page.limit], len(rows)
 
@@ -268,8 +270,9 @@ class OfflineTikTok:
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
         return []
 
-    async def mark_shipped(self, shop_id: str, external_order_id: str, tracking_number: str
-                           ) -> None:
+    async def mark_shipped(
+        self, shop_id: str, external_order_id: str, tracking_number: str
+    ) -> None:
         raise NotConfigured("not configured")
 
 
