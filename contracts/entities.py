@@ -89,8 +89,18 @@ class ChannelOrder(WireModel):
     needs_refresh: bool = Field(
         default=False, description="details still to be fetched from TikTok's API"
     )
-    cancellation_status: str | None = None
-    return_status: str | None = None
+    cancellation_status: str | None = Field(
+        default=None, description="TikTok's stage of the newest cancellation request"
+    )
+    cancellation_updated_at: datetime | None = Field(
+        default=None, description="the time of that request (the cancellation's own clock)"
+    )
+    return_status: str | None = Field(
+        default=None, description="TikTok's stage of the newest return or refund request"
+    )
+    return_updated_at: datetime | None = Field(
+        default=None, description="the time of that request (the return's own clock)"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -6,7 +6,6 @@ per (shop, TikTok order id), newest `update_time` wins, so webhooks and pulls ma
 order and any number of times.
 """
 
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,7 +22,13 @@ from service.application.ports import Keys, PageRequest
 from service.domain import webhooks as rules
 from service.domain.ids import new_id
 from service.domain.money import to_minor_units
-from service.domain.orders import merge_remote, new_order, order_id_for
+from service.domain.orders import (
+    apply_reverse,
+    merge_remote,
+    new_order,
+    order_id_for,
+    reverse_stub,
+)
 from service.domain.remote import RemoteOrder
 from service.domain.time import later, utcnow
 
@@ -159,59 +164,56 @@ async def _details(ctx: Context, shop_id: str, order_id: str) -> RemoteOrder | N
     return found[0] if found else None
 
 
-async def _apply_from_webhook(ctx: Context, shop_id: str, from_webhook: RemoteOrder) -> str:
-    details = await _details(ctx, shop_id, from_webhook.external_order_id)
-    if details is None:
-        # Without the API the webhook's status is all there is; the rest waits for a refresh.
-        return await apply_remote_order(ctx, shop_id, from_webhook, needs_refresh=True)
-    # The API's copy is the truth about the order; what only a cancellation or return webhook
-    # knows is kept, and a completed refund makes the order refunded even while TikTok's order
-    # status still says delivered.
-    reverse = from_webhook.cancellation_status or from_webhook.return_status
-    merged = replace(
-        details,
-        status=from_webhook.status if reverse and from_webhook.status else details.status,
-        cancellation_status=from_webhook.cancellation_status,
-        return_status=from_webhook.return_status,
-    )
-    return await apply_remote_order(ctx, shop_id, merged)
-
-
 async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> str:
     """Type 1: the order's status (and, with credentials, its details from the API)."""
+    shop_id = webhook.delivery.shop_id
     data = webhook.data
+    details = await _details(ctx, shop_id, data.order_id)
+    if details is not None:
+        return await apply_remote_order(ctx, shop_id, details)
+    # Without the API the webhook's status is all there is; the rest waits for a refresh.
     remote = RemoteOrder(
         external_order_id=data.order_id,
         status=rules.order_status(data.order_status),
         external_status=str(data.order_status or ""),
         updated_at=rules.event_time(data.update_time, webhook.delivery.received_at),
     )
-    return await _apply_from_webhook(ctx, webhook.delivery.shop_id, remote)
+    return await apply_remote_order(ctx, shop_id, remote, needs_refresh=True)
 
 
 async def on_reverse_status(
     webhook: w.CancellationStatusChange | w.ReturnStatusChange | w.ReverseStatusUpdate,
     ctx: Context,
 ) -> str:
-    """Types 11, 12 and the legacy 2: a cancellation or return recorded on the order; a
-    completed one makes it cancelled or refunded."""
+    """Types 11, 12 and the legacy 2: the stage of a cancellation or return, on the flow's own
+    clock; a completed one makes the order cancelled or refunded."""
     if isinstance(webhook, w.CancellationStatusChange):
         reverse = rules.cancellation(webhook.data)
     elif isinstance(webhook, w.ReturnStatusChange):
         reverse = rules.return_request(webhook.data)
     else:
         reverse = rules.legacy_reverse(webhook.data)
+    shop_id = webhook.delivery.shop_id
     data = webhook.data
-    when = getattr(data, "update_time", None) or getattr(data, "create_time", None)
-    remote = RemoteOrder(
-        external_order_id=data.order_id,
-        status=reverse.order_status,
-        external_status=reverse.status_text,
-        updated_at=rules.event_time(when, webhook.delivery.received_at),
-        cancellation_status=reverse.status_text if reverse.kind == "cancellation" else None,
-        return_status=reverse.status_text if reverse.kind == "return" else None,
+    # The request's time: 11 carries only create_time; 12 and 2 may carry an update_time.
+    when = rules.event_time(
+        getattr(data, "update_time", None) or getattr(data, "create_time", None),
+        webhook.delivery.received_at,
     )
-    return await _apply_from_webhook(ctx, webhook.delivery.shop_id, remote)
+    details = await _details(ctx, shop_id, data.order_id)
+    if details is not None:
+        await apply_remote_order(ctx, shop_id, details)
+    order = await ctx.uow.orders.get_by_external(shop_id, data.order_id)
+    now = utcnow()
+    if order is None:
+        stub = reverse_stub(shop_id, data.order_id, reverse, when, now)
+        ctx.uow.orders.add(stub.order, stub.events)
+        return f"order {stub.order.id} created from a {reverse.kind}: {reverse.status_text}"
+    change = apply_reverse(order, reverse, when, now)
+    if change is None:
+        return f"order {order.id}: {reverse.kind} already as far along"
+    ctx.uow.orders.save(change.order, change.events)
+    return f"order {order.id}: {reverse.kind} {reverse.status_text}"
 
 
 async def on_order_refresh(

@@ -36,5 +36,3 @@ class RemoteOrder:
     items: tuple[OrderItem, ...] = ()
     tracking_number: str | None = None
     tracking_url: str | None = None
-    cancellation_status: str | None = None
-    return_status: str | None = None

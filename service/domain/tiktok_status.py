@@ -138,3 +138,55 @@ def map_product_status(value: str | int | None) -> ListingStatus | None:
     assert isinstance(value, str)
     name = _as_name(value)
     return LISTING_STATUS_BY_NAME.get(_LISTING_ALIASES.get(name, name))
+
+
+# --- how far along a status is: the tie-breaker when two versions carry the same time --------
+
+# Order statuses in lifecycle order (TikTok's update_time has one-second resolution, so two
+# changes can share it); CANCELLED ends any of them.
+ORDER_STATUS_RANK: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "UNPAID": 1,
+        "ON_HOLD": 2,
+        "AWAITING_SHIPMENT": 3,
+        "PARTIALLY_SHIPPING": 4,
+        "AWAITING_COLLECTION": 5,
+        "IN_TRANSIT": 6,
+        "DELIVERED": 7,
+        "COMPLETED": 8,
+        "CANCELLED": 9,
+    }
+)
+
+# Stages of a cancellation request (type 11 `cancel_status`): every stage of one request
+# carries the request's create_time, so the stage alone orders them.
+CANCELLATION_STAGE: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "CANCELLATION_REQUEST_PENDING": 1,
+        "CANCELLATION_REQUEST_SUCCESS": 2,
+        "CANCELLATION_REQUEST_REJECT": 2,
+        "CANCELLATION_REQUEST_CANCEL": 3,
+        "CANCELLATION_REQUEST_COMPLETE": 3,
+    }
+)
+
+# Stages of a return or refund request (type 12 `return_status`).
+RETURN_STAGE: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "RETURN_OR_REFUND_REQUEST_PENDING": 1,
+        "AWAITING_BUYER_SHIP": 2,
+        "BUYER_SHIPPED_ITEM": 3,
+        "RETURN_OR_REFUND_REQUEST_SUCCESS": 4,
+        "REFUND_OR_RETURN_REQUEST_REJECT": 4,
+        "RETURN_OR_REFUND_REQUEST_REJECT": 4,
+        "REJECT_RECEIVE_PACKAGE": 4,
+        "RETURN_OR_REFUND_REQUEST_CANCEL": 5,
+        "RETURN_OR_REFUND_REQUEST_COMPLETE": 5,
+    }
+)
+
+
+def order_status_rank(value: str | int | None) -> int:
+    """How far along the order's lifecycle a status is (0 when unknown)."""
+    name = canonical_order_status(value)
+    return ORDER_STATUS_RANK.get(name, 0) if name else 0
