@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic.alias_generators import to_camel
 
-from contracts.entities import ListingStatus, OrderStatus, SyncStatus
+from contracts.entities import JobKind, JobStatus, ListingStatus, OrderStatus, SyncStatus
 from contracts.text import CleanLine, CleanText
 from contracts.wire import WireModel
 
@@ -177,6 +177,21 @@ class SyncOrders(Command):
     command: Literal["orders.sync"] = "orders.sync"
 
 
+class GetJob(Command):
+    """A background job (a pull started by `orders.sync` or `products.sync`) and its progress."""
+
+    command: Literal["jobs.get"] = "jobs.get"
+    id: Id
+
+
+class ListJobs(Command):
+    command: Literal["jobs.list"] = "jobs.list"
+    kind: JobKind | None = None
+    status: JobStatus | None = None
+    page: Page = 1
+    limit: Limit = 20
+
+
 class AuthorizeShops(Command):
     """A seller authorized the app: exchange the code TikTok sent to the redirect URL."""
 
@@ -208,6 +223,8 @@ AdminCommand = Annotated[
     | GetOrder
     | UpdateOrderStatus
     | SyncOrders
+    | GetJob
+    | ListJobs
     | AuthorizeShops
     | GetStats
     | GetSettings,

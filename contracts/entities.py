@@ -16,6 +16,8 @@ SyncStatus = Literal["pending", "synced", "failed", "outdated"]
 OrderStatus = Literal["pending", "confirmed", "shipped", "delivered", "cancelled", "refunded"]
 CatalogSyncStatus = Literal["pending", "syncing", "synced", "failed"]
 ConnectionStatus = Literal["not_configured", "connected", "error"]
+JobKind = Literal["orders.sync", "products.sync"]
+JobStatus = Literal["running", "completed", "failed"]
 
 #: Each vocabulary once, as the Literal above; these tuples are derived from it.
 LISTING_STATUSES: Final[tuple[ListingStatus, ...]] = get_args(ListingStatus)
@@ -122,6 +124,33 @@ class CatalogSync(WireModel):
     started_at: datetime
     completed_at: datetime | None = None
     created_at: datetime
+
+
+class JobFailure(WireModel):
+    """One record a job could not apply, and why (the rest of the job went on)."""
+
+    ref: str = Field(description="what failed: a TikTok order or product id")
+    error: str
+
+
+class Job(WireModel):
+    """A long operation (a pull of every order or product from TikTok), run in the background.
+
+    At most one job of a kind runs per shop. A job whose worker stopped is closed as `failed`
+    with "Interrupted" in `error` (at once on a graceful stop; within two minutes after a
+    crash), keeping the progress it made. `failures` keeps the first 100 reasons.
+    """
+
+    id: str
+    shop_id: str
+    kind: JobKind
+    status: JobStatus
+    done: int = Field(default=0, description="records applied so far")
+    failed: int = Field(default=0, description="records that could not be applied")
+    failures: list[JobFailure] = Field(default_factory=list)
+    error: str | None = None
+    started_at: datetime
+    completed_at: datetime | None = None
 
 
 class RevenueAmount(WireModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from contracts import commands as c
 from contracts.entities import (
     CatalogSync,
+    Job,
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
@@ -65,7 +66,22 @@ class SyncsReply(WireModel):
 
 
 class SyncedReply(WireModel):
+    """The seed's answer to a pull, `synced` being the records applied. The pull runs as a job:
+    when it outlasts the wait, `synced` is the progress so far and `job` says how to follow it
+    (`jobs.get`)."""
+
     synced: int
+    failed: int = 0
+    job: Job | None = None
+
+
+class JobReply(WireModel):
+    job: Job
+
+
+class JobsReply(WireModel):
+    jobs: list[Job]
+    total: int
 
 
 class OrderReply(WireModel):
@@ -111,6 +127,8 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.GetOrder: OrderReply,
     c.UpdateOrderStatus: OrderReply,
     c.SyncOrders: SyncedReply,
+    c.GetJob: JobReply,
+    c.ListJobs: JobsReply,
     c.AuthorizeShops: AuthorizedReply,
     c.GetStats: StatsReply,
     c.GetSettings: SettingsReply,

@@ -63,12 +63,13 @@ class Worker:
             sweep_seconds=settings.outbox_sweep_seconds,
         )
         self.spawner = TaskSpawner()
+        self.jobs = MongoJobs(self.db)
         self.tiktok: TikTokWiring = tiktok_wiring(settings, self.db)
         self.bus = MessageBus(
             new_uow=lambda: MongoUnitOfWork(self.db, self.relay.hand),
             views=MongoViews(self.db),
             tiktok=self.tiktok.gateway,
-            jobs=MongoJobs(self.db),
+            jobs=self.jobs,
             spawner=self.spawner,
             config=app_config(settings),
         )
@@ -80,12 +81,14 @@ class Worker:
             topic=settings.topic_webhooks,
             group_id=f"{settings.kafka_group_id}-webhooks",
             batch_size=settings.webhook_batch_size,
+            max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         )
         command_subscriber(
             self.broker,
             self.bus,
             topic=settings.topic_admin_commands,
             group_id=settings.kafka_group_id,
+            max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         )
 
     async def start(self) -> None:
@@ -95,6 +98,7 @@ class Worker:
             replication=self.settings.kafka_topic_replication,
         )
         await self.db.ensure_indexes()
+        await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running
         await self.tiktok.start()
         await self.broker.start()
         self.relay.start()

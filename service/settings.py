@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
     kafka_client_id: str = "tiktok-shop"
     kafka_group_id: str = "tiktok-shop-worker"
+    kafka_max_poll_interval_ms: int = Field(
+        default=300_000, ge=1_000, description="Kafka's limit between polls; handlers stay below"
+    )
     kafka_topic_replication: int = Field(default=1, ge=1, description="3 in production")
     topic_webhooks: str = topics.WEBHOOKS
     topic_admin_commands: str = topics.ADMIN_COMMANDS

@@ -6,18 +6,17 @@ import contextlib
 from contracts import commands as c
 from contracts import replies as r
 from contracts import webhooks as w
-from contracts.entities import CatalogSync, Listing, SyncFailure
+from contracts.entities import CatalogSync, JobFailure, Listing, SyncFailure
 from contracts.events import CatalogSynced
-from service.application import listings
+from service.application import jobs, listings
 from service.application.context import Context
-from service.application.errors import Conflict, GatewayError, TikTokFailed
+from service.application.errors import Conflict
 from service.application.ports import DatabaseUnavailable, Keys, PageRequest
 from service.domain.ids import new_id
 from service.domain.remote import RemoteProduct
 from service.domain.time import utcnow
 
 HEARTBEAT_SECONDS = 15.0
-PULL_PAGE = 100
 
 
 async def start_catalog_sync(
@@ -110,36 +109,33 @@ async def last_sync(cmd: c.GetLastSync, ctx: Context) -> r.MaybeSyncReply:
 
 async def sync_products(msg: c.SyncProducts | w.SeedProductSync, ctx: Context) -> r.SyncedReply:
     """`products.sync` and the seed's `product.sync` webhook: pull every product from TikTok into
-    the listings, by TikTok product id, a page at a time in a unit of work per page."""
-    shop_id = msg.delivery.shop_id if isinstance(msg, w.SeedProductSync) else ctx.shop(msg.shop_id)
+    the listings as a job, by TikTok product id. The command answers once the pull is done or
+    after `jobs.COMMAND_WAIT` seconds with its progress; the webhook does not wait."""
+    command = isinstance(msg, c.SyncProducts)
+    shop_id = ctx.shop(msg.shop_id) if isinstance(msg, c.SyncProducts) else msg.delivery.shop_id
     if not ctx.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
-    synced = 0
-    page: list[RemoteProduct] = []
 
-    async def flush() -> None:
-        nonlocal synced
-        batch = list(page)
-        page.clear()
-
-        async def apply(unit: Context) -> None:
-            keys = {(shop_id, p.external_product_id) for p in batch}
-            await unit.uow.load(Keys(listing_products=keys))
-            for product in batch:
+    async def apply_page(unit: Context, batch: list[RemoteProduct]) -> list[JobFailure]:
+        keys = {(shop_id, p.external_product_id) for p in batch}
+        await unit.uow.load(Keys(listing_products=keys))
+        results: list[tuple[str, Exception | None]] = []
+        for product in batch:
+            try:
                 await apply_remote_product(unit, shop_id, product)
+                results.append((product.external_product_id, None))
+            except ValueError as exc:
+                results.append((product.external_product_id, exc))
+        return jobs.failures_of(results)
 
-        await ctx.in_own_unit(apply)
-        synced += len(batch)
-
-    try:
-        async for product in ctx.tiktok.products(shop_id):
-            page.append(product)
-            if len(page) >= PULL_PAGE:
-                await flush()
-        await flush()
-    except GatewayError as exc:
-        raise TikTokFailed(f"Products sync stopped after {synced} products: {exc.message}") from exc
-    return r.SyncedReply(synced=synced)
+    return await jobs.run_pull(
+        ctx,
+        "products.sync",
+        shop_id,
+        lambda: ctx.tiktok.products(shop_id),
+        apply_page,
+        wait=jobs.COMMAND_WAIT if command else 0.0,
+    )
 
 
 async def apply_remote_product(ctx: Context, shop_id: str, product: RemoteProduct) -> None:

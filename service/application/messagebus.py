@@ -23,7 +23,7 @@ from contracts import webhooks as w
 from contracts.events import WebhookReceived
 from contracts.wire import WireModel
 from service import retries
-from service.application import catalog, listings, orders, shops, stats
+from service.application import catalog, jobs, listings, orders, shops, stats
 from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
@@ -76,6 +76,8 @@ HANDLERS: Mapping[type, Route] = {
     c.GetOrder: Route(orders.get_order),
     c.UpdateOrderStatus: Route(orders.update_order_status, repeatable=False),
     c.SyncOrders: Route(orders.sync_orders),
+    c.GetJob: Route(jobs.get_job),
+    c.ListJobs: Route(jobs.list_jobs),
     c.AuthorizeShops: Route(shops.authorize_shops, repeatable=False),
     c.GetStats: Route(stats.get_stats),
     c.GetSettings: Route(shops.get_settings),

@@ -14,8 +14,16 @@ from pydantic import ValidationError
 from contracts import commands as c
 from contracts import replies as r
 from contracts import webhooks as w
-from contracts.entities import ORDER_STATUSES, Address, ChannelOrder, OrderItem, OrderStatus
+from contracts.entities import (
+    ORDER_STATUSES,
+    Address,
+    ChannelOrder,
+    JobFailure,
+    OrderItem,
+    OrderStatus,
+)
 from contracts.events import Event, OrderShipped
+from service.application import jobs
 from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, NotFound, TikTokFailed
 from service.application.ports import Keys, PageRequest
@@ -84,41 +92,35 @@ async def update_order_status(cmd: c.UpdateOrderStatus, ctx: Context) -> r.Order
 
 
 async def sync_orders(msg: c.SyncOrders | w.SeedOrderSync, ctx: Context) -> r.SyncedReply:
-    """`orders.sync` and the seed's `order.sync` webhook: pull every order from TikTok, by TikTok
-    order id (never a second copy of one), a page at a time in a unit of work per page."""
-    shop_id = msg.delivery.shop_id if isinstance(msg, w.SeedOrderSync) else ctx.shop(msg.shop_id)
+    """`orders.sync` and the seed's `order.sync` webhook: pull every order from TikTok as a job,
+    by TikTok order id (never a second copy of one). The command answers once the pull is done
+    or after `jobs.COMMAND_WAIT` seconds with its progress; the webhook does not wait."""
+    command = isinstance(msg, c.SyncOrders)
+    shop_id = ctx.shop(msg.shop_id) if isinstance(msg, c.SyncOrders) else msg.delivery.shop_id
     if not ctx.tiktok.enabled(shop_id):
         return r.SyncedReply(synced=0)
-    synced = 0
-    page: list[RemoteOrder] = []
 
-    async def flush() -> None:
-        nonlocal synced
-        batch = list(page)
-        page.clear()
-
-        async def apply(unit: Context) -> None:
-            await unit.uow.load(
-                Keys(order_ids={order_id_for(shop_id, o.external_order_id) for o in batch})
-            )
-            for order in batch:
+    async def apply_page(unit: Context, batch: list[RemoteOrder]) -> list[JobFailure]:
+        await unit.uow.load(
+            Keys(order_ids={order_id_for(shop_id, o.external_order_id) for o in batch})
+        )
+        results: list[tuple[str, Exception | None]] = []
+        for order in batch:
+            try:
                 await apply_remote_order(unit, shop_id, order)
+                results.append((order.external_order_id, None))
+            except (InvalidRequest, ValueError) as exc:
+                results.append((order.external_order_id, exc))
+        return jobs.failures_of(results)
 
-        await ctx.in_own_unit(apply)
-        synced += len(batch)
-
-    try:
-        async for order in ctx.tiktok.orders(shop_id):
-            page.append(order)
-            if len(page) >= PULL_PAGE:
-                await flush()
-        await flush()
-    except GatewayError as exc:
-        raise TikTokFailed(f"Orders sync stopped after {synced} orders: {exc.message}") from exc
-    return r.SyncedReply(synced=synced)
-
-
-PULL_PAGE = 100
+    return await jobs.run_pull(
+        ctx,
+        "orders.sync",
+        shop_id,
+        lambda: ctx.tiktok.orders(shop_id),
+        apply_page,
+        wait=jobs.COMMAND_WAIT if command else 0.0,
+    )
 
 
 async def apply_remote_order(

@@ -17,6 +17,10 @@ from typing import Any, Protocol
 from contracts.entities import (
     CatalogSync,
     ChannelOrder,
+    Job,
+    JobFailure,
+    JobKind,
+    JobStatus,
     Listing,
     ListingStatus,
     OrderStatus,
@@ -43,6 +47,15 @@ class PageRequest:
 class WriteConflict(Exception):
     """A commit met a concurrent write (a document changed since it was read, or a unique key
     taken meanwhile). Nothing of the conflicting documents was written: run the message again."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record TikTok sent that cannot be read (an amount with more decimals than its currency
+    allows, say): a pull reports it and goes on with the others."""
+
+    ref: str
+    reason: str
 
 
 class DatabaseUnavailable(Exception):
@@ -228,6 +241,29 @@ class Jobs(Protocol):
 
     async def finish(self, sync: CatalogSync, events: Sequence[Event] = ()) -> None: ...
 
+    # Pulls (`orders.sync`, `products.sync`): one per shop and kind at a time.
+    async def start(self, job: Job) -> Job | None:
+        """Record the job and take its (shop, kind) slot; None when it started, else the job
+        already running (a slot whose heartbeat stopped is taken over, its job closed)."""
+
+    async def job(self, shop_id: str, job_id: str) -> Job | None: ...
+    async def jobs(
+        self,
+        shop_id: str,
+        page: PageRequest,
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+    ) -> tuple[list[Job], int]: ...
+    async def progress(self, job: Job, done: int, failures: Sequence[JobFailure]) -> None:
+        """Count `done` more records applied and `failures` more that were not; beat the
+        slot's heart."""
+
+    async def end(self, job: Job) -> None:
+        """Record the job's final state and free its slot."""
+
+    async def reap(self) -> int:
+        """Close every running job whose worker stopped beating; how many were closed."""
+
 
 class Spawner(Protocol):
     """Runs work that outlives the message that started it (a catalog sync)."""
@@ -255,8 +291,14 @@ class TikTokGateway(Protocol):
         """Create the product (no external id yet) or edit it; answers TikTok's copy."""
 
     async def delete_product(self, shop_id: str, external_product_id: str) -> None: ...
-    def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]: ...
-    def orders(self, shop_id: str) -> AsyncIterator[RemoteOrder]: ...
+    def products(self, shop_id: str) -> AsyncIterator[RemoteProduct | Unreadable]:
+        """Every product of the shop, page after page; one that cannot be read is yielded as
+        `Unreadable` and the pull goes on."""
+
+    def orders(self, shop_id: str) -> AsyncIterator[RemoteOrder | Unreadable]:
+        """Every order of the shop, page after page; one that cannot be read is yielded as
+        `Unreadable` and the pull goes on."""
+
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]: ...
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str

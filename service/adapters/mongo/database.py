@@ -25,6 +25,7 @@ CATALOG_SYNCS = "catalog_syncs"
 WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
 LOCKS = "locks"
+JOBS = "jobs"
 
 #: Collections whose documents carry an outbox of events still to publish.
 OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
@@ -60,6 +61,7 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     WEBHOOK_EVENTS: [_OUTBOX],
     SHOPS: [_VERSIONED, _OUTBOX],
     LOCKS: [],
+    JOBS: [_PAGES],
 }
 
 

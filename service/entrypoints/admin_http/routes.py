@@ -35,6 +35,8 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["GET"], "/orders/{id}", c.GetOrder, "path"),
     # The seed's README says POST and its code says PUT: both work.
     (["POST", "PUT"], "/orders/{id}/status", c.UpdateOrderStatus, "body"),
+    (["GET"], "/jobs", c.ListJobs, "query"),
+    (["GET"], "/jobs/{id}", c.GetJob, "path"),
     (["POST"], "/shops/authorize", c.AuthorizeShops, "body"),
     (["GET"], "/stats", c.GetStats, "query"),
     (["GET"], "/settings", c.GetSettings, "query"),

@@ -50,6 +50,7 @@ def webhook_subscriber(
     topic: str,
     group_id: str,
     batch_size: int,
+    max_poll_interval_ms: int,
 ) -> None:
     @broker.subscriber(
         topic,
@@ -58,6 +59,7 @@ def webhook_subscriber(
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=50,
+        max_poll_interval_ms=max_poll_interval_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_batch,
         title="webhooks",
@@ -78,12 +80,15 @@ def webhook_subscriber(
         # Returning commits the batch's offsets: everything in it is stored or set aside.
 
 
-def command_subscriber(broker: KafkaBroker, bus: MessageBus, *, topic: str, group_id: str) -> None:
+def command_subscriber(
+    broker: KafkaBroker, bus: MessageBus, *, topic: str, group_id: str, max_poll_interval_ms: int
+) -> None:
     @broker.subscriber(
         topic,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_poll_interval_ms=max_poll_interval_ms,
         decoder=_raw,
         title="admin-commands",
         description="Admin commands; the reply (or an ErrorReply) goes to the request's reply_to.",
