@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import httpx
 import pytest
 
 from service.adapters.tiktok import (
@@ -364,3 +365,53 @@ async def test_other_shops_never_use_the_static_token(
     with pytest.raises(ShopNeedsReauthorizationError, match="never authorized"):
         await make_client(tokens=provider).authorized_shops(other["id"])
     assert await sim.requests() == []
+
+
+# --- the auth host follows the same retry policy ------------------------------------------------
+
+
+def _auth_answers(queue: list[httpx.Response]) -> httpx.MockTransport:
+    """The auth host answering from ``queue`` (the simulator injects no faults there)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return queue.pop(0)
+
+    return httpx.MockTransport(handler)
+
+
+def _failure(status: int, code: int, **headers: str) -> httpx.Response:
+    body = {"code": code, "message": "try later", "request_id": "r-1"}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+TOKENS_ANSWER = httpx.Response(
+    200,
+    json={
+        "code": 0,
+        "message": "success",
+        "request_id": "r-2",
+        "data": {
+            "access_token": "TTP_a",
+            "access_token_expire_in": 1900000000,
+            "refresh_token": "TTP_r",
+            "refresh_token_expire_in": 1990000000,
+        },
+    },
+)
+
+
+async def test_token_calls_are_retried_like_api_calls(config: TikTokConfig) -> None:
+    # A refresh may be sent again: throttled and 5xx answers are retried.
+    answers = [_failure(503, 50000), _failure(429, 36009002, **{"retry-after": "0"})]
+    answers.append(TOKENS_ANSWER)
+    async with TikTokOAuth(config, transport=_auth_answers(answers)) as oauth:
+        assert (await oauth.refresh("TTP_r")).access_token == "TTP_a"
+    assert answers == []
+
+    # An authorization code works once: after a 5xx it may have been used, so no retry.
+    answers = [_failure(503, 50000), TOKENS_ANSWER]
+    async with TikTokOAuth(config, transport=_auth_answers(answers)) as oauth:
+        with pytest.raises(TikTokApiError) as caught:
+            await oauth.exchange_code("ROW_code")
+    assert caught.value.http_status == 503
+    assert answers == [TOKENS_ANSWER]
