@@ -896,6 +896,24 @@ async def test_a_failing_directory_is_a_gateway_error(
     assert await sim.requests() == []
 
 
+async def test_a_database_that_does_not_answer_is_a_retryable_gateway_error(
+    config: TikTokConfig, sim: SimControl
+) -> None:
+    down = Database(f"mongodb://127.0.0.1:{_closed_port()}/", "nowhere", timeout_ms=200)
+    directory = MongoShopDirectory(down)
+    with pytest.raises(DatabaseUnavailable):
+        await directory.blocked_reason("shop")
+    gateway = build_api_gateway(config, directory, default_shop_id="shop", default_category_id="1")
+    try:
+        with pytest.raises(GatewayError, match="did not answer") as caught:
+            await gateway.push_product("shop", listing("shop"))
+        assert caught.value.retryable
+    finally:
+        await gateway.aclose()
+        await down.close()
+    assert await sim.requests() == []
+
+
 # --- the shop directory ---------------------------------------------------------------------------
 
 
