@@ -1,18 +1,25 @@
-"""Fixtures: the simulator on a real socket, a control handle to drive it, clients pointed at it."""
+"""Fixtures: the simulator on a real socket, a control handle to drive it, clients pointed at it,
+the real database for the shop directory.
 
-import random
-from collections.abc import AsyncIterator
+Self-contained (no service `Worker`), so that `pytest tests/tiktok --confcutdir=tests/tiktok`
+runs these tests on their own.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+import stamina
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from service.adapters.mongo.database import Database
 from service.adapters.tiktok import (
     ShopRef,
     StaticTokenProvider,
@@ -21,6 +28,7 @@ from service.adapters.tiktok import (
     TokenProvider,
 )
 from simulator import Simulator, SimulatorConfig, create_app
+from tests.support import service_env
 from tests.tiktok.sim_support import (
     APP_KEY,
     APP_SECRET,
@@ -32,6 +40,25 @@ from tests.tiktok.sim_support import (
     WebhookReceiver,
     serving,
 )
+
+
+@pytest.fixture(autouse=True)
+def retries_without_waiting() -> Iterator[None]:
+    """Every retry policy runs its attempts (capped at its own count) but waits 0 s between
+    them: stamina's test mode. Tests about waiting itself turn it off."""
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database() -> AsyncIterator[Database]:
+    """The project's real database, a database of this run's own (dropped at the end)."""
+    name = f"test_tiktok_{uuid.uuid4().hex[:8]}"
+    db = Database(service_env()["MONGODB_URI"], name)
+    await db.ensure_indexes()
+    yield db
+    await db.client.drop_database(name)
+    await db.close()
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -61,14 +88,12 @@ async def shop(sim: SimControl) -> SeededShop:
 
 @pytest.fixture
 def config(sim_server: SimServer) -> TikTokConfig:
-    """Fast retries so that fault tests stay short; the rate is TikTok's default."""
+    """The simulator for both hosts; the rate is TikTok's default."""
     return TikTokConfig(
         app_key=APP_KEY,
         app_secret=APP_SECRET,
         api_base_url=sim_server.url,
         auth_base_url=sim_server.url,
-        base_backoff=0.01,
-        max_backoff=0.2,
         timeout=5.0,
     )
 
@@ -80,9 +105,7 @@ async def make_client(config: TikTokConfig, shop: SeededShop) -> AsyncIterator[C
 
     def factory(tokens: TokenProvider | None = None, **overrides: Any) -> TikTokShopClient:
         client = TikTokShopClient(
-            replace(config, **overrides),
-            tokens or StaticTokenProvider(shop.access_token),
-            rng=random.Random(1),
+            replace(config, **overrides), tokens or StaticTokenProvider(shop.access_token)
         )
         made.append(client)
         return client

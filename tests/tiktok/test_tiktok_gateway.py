@@ -1,37 +1,42 @@
 """The TikTok gateway over real HTTP against the simulator (fixtures in this folder's
-conftest), with tokens in the real database."""
+conftest), with the shop directory in the real database."""
 
 import asyncio
-import random
+import contextlib
 import re
+import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from service.adapters.mongo.shops import MongoShops
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from contracts.entities import Address, Listing, OrderItem
-from service.adapters.mongo.database import SHOPS
-from service.adapters.mongo.tokens import MongoShopDirectory, MongoTokenStore
+from service.adapters.mongo.database import SHOPS, Database
+from service.adapters.mongo.shop_directory import MongoShopDirectory
 from service.adapters.tiktok import (
-    ShopNeedsReauthorizationError,
-    ShopTokens,
     StaticTokenProvider,
     StoredTokenProvider,
-    TikTokApiError,
+    TikTokApiGateway,
     TikTokConfig,
     TikTokOAuth,
     TikTokShopClient,
     TokenProvider,
+    UnconfiguredTikTok,
+    build_api_gateway,
 )
-from service.adapters.tiktok_gateway import TikTokApiGateway
-from service.application.ports import TikTokGateway
-from service.bootstrap import Worker
+from service.application.errors import AuthorizationRequired, GatewayError, NotConfigured
+from service.application.ports import DatabaseUnavailable, TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SimControl
+from service.domain.shops import ShopAuthorization
+from tests.tiktok.memory_directory import InMemoryShopDirectory
+from tests.tiktok.sim_support import SimControl, serving
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +48,7 @@ SEARCH_PRODUCTS = "/product/202502/products/search"
 SEARCH_ORDERS = "/order/202309/orders/search"
 ORDER_DETAILS = "/order/202507/orders"
 AUTHORIZED_SHOPS = "/authorization/202309/shops"
+REFRESH = "/api/v2/token/refresh"
 
 
 @dataclass
@@ -51,8 +57,8 @@ class Tiktok:
 
     shop_id: str
     cipher: str
-    tokens: ShopTokens
-    store: MongoTokenStore
+    tokens: ShopAuthorization
+    database: Database
     directory: MongoShopDirectory
     gateway: TikTokApiGateway
     make: Callable[..., TikTokApiGateway]
@@ -63,11 +69,13 @@ def new_shop_id() -> str:
 
 
 @pytest.fixture
-async def tiktok(sim: SimControl, config: TikTokConfig, worker: Worker) -> AsyncIterator[Tiktok]:
+async def tiktok(
+    sim: SimControl, config: TikTokConfig, database: Database
+) -> AsyncIterator[Tiktok]:
     shop_id = new_shop_id()
     seeded = await sim.shop(id=shop_id, name="Gateway shop")
     issued = await sim.tokens(shop_id)
-    tokens = ShopTokens(
+    tokens = ShopAuthorization(
         shop_id=shop_id,
         access_token=issued["access_token"],
         access_token_expires_at=issued["access_token_expire_in"],
@@ -76,34 +84,31 @@ async def tiktok(sim: SimControl, config: TikTokConfig, worker: Worker) -> Async
         cipher=seeded["cipher"],
         seller_name="Sim seller",
     )
-    store = MongoTokenStore(worker.db)
-    await store.save(tokens)
-    oauth = TikTokOAuth(config)
-    clients: list[TikTokShopClient] = []
+    directory = MongoShopDirectory(database)
+    await directory.save_authorization(tokens)
+    made: list[TikTokApiGateway] = []
 
-    def build(
-        tokens: TokenProvider | None = None, **options: Any
-    ) -> tuple[TikTokApiGateway, MongoShopDirectory]:
-        client = TikTokShopClient(
-            config, tokens or StoredTokenProvider(store, oauth), rng=random.Random(1)
+    def make(
+        tokens: TokenProvider | None = None,
+        *,
+        settings: TikTokConfig = config,
+        **options: Any,
+    ) -> TikTokApiGateway:
+        """A gateway over the stored tokens (or ``tokens``) with the fixture's options."""
+        oauth = TikTokOAuth(settings)
+        client = TikTokShopClient(settings, tokens or StoredTokenProvider(directory, oauth))
+        gateway = TikTokApiGateway(
+            client,
+            oauth,
+            directory,
+            **{"default_category_id": "600001", "shipping_provider_id": PROVIDER_ID, **options},
         )
-        clients.append(client)
-        directory = MongoShopDirectory(worker.db, client)
-        settings: dict[str, Any] = {
-            "default_category_id": "600001",
-            "shipping_provider_id": PROVIDER_ID,
-            **options,
-        }
-        return TikTokApiGateway(client, directory, **settings), directory
+        made.append(gateway)
+        return gateway
 
-    def make(tokens: TokenProvider | None = None, **options: Any) -> TikTokApiGateway:
-        return build(tokens, **options)[0]
-
-    gateway, directory = build()
-    yield Tiktok(shop_id, seeded["cipher"], tokens, store, directory, gateway, make)
-    for made in clients:
-        await made.aclose()
-    await oauth.aclose()
+    yield Tiktok(shop_id, seeded["cipher"], tokens, database, directory, make(), make)
+    for gateway in made:
+        await gateway.aclose()
 
 
 def listing(shop_id: str, **fields: Any) -> Listing:
@@ -138,12 +143,11 @@ async def calls(sim: SimControl, path_prefix: str | None = None) -> list[tuple[s
     return [(r["method"], r["path"]) for r in await sim.requests(path_prefix)]
 
 
-@pytest.fixture
-async def idle_client() -> AsyncIterator[TikTokShopClient]:
-    """For a directory that must not call TikTok: its address accepts no connections."""
-    config = TikTokConfig(APP_KEY, APP_SECRET, api_base_url="http://127.0.0.1:9", max_attempts=1)
-    async with TikTokShopClient(config, StaticTokenProvider("unused")) as client:
-        yield client
+async def record_deauthorization(database: Database, shop_id: str, at: datetime) -> None:
+    """What the shop's other writer does when the seller revokes the app (its own field)."""
+    await database.collection(SHOPS).update_one(
+        {"_id": shop_id}, {"$set": {"deauthorized_at": at}}, upsert=True
+    )
 
 
 def at(unix: int) -> datetime:
@@ -223,8 +227,10 @@ async def test_a_listing_tiktok_cannot_take_fails_before_any_call(
         (tiktok.gateway, listing(tiktok.shop_id, metadata={"inventory": -1}), "inventory"),
     ]
     for gateway, bad, reason in cases:
-        with pytest.raises(ValueError, match=reason):
+        with pytest.raises(GatewayError, match=rf"Listing {bad.id}.*{reason}") as refused:
             await gateway.push_product(tiktok.shop_id, bad)
+        assert not refused.value.retryable
+        assert type(refused.value) is GatewayError
     assert await calls(sim, "/product/") == []
 
 
@@ -232,15 +238,17 @@ async def test_tiktok_refusing_a_product_says_code_message_and_request_id(
     sim: SimControl, tiktok: Tiktok
 ) -> None:
     await sim.faults(reject_titles_containing="replica")
-    with pytest.raises(TikTokApiError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await tiktok.gateway.push_product(
             tiktok.shop_id, listing(tiktok.shop_id, title="replica watch")
         )
     assert refused.value.code == 12052001
-    assert re.fullmatch(
-        rf"TikTok error 12052001: product rejected by audit: replica watch "
-        rf"\(request_id={REQUEST_ID}\)",
-        str(refused.value),
+    assert refused.value.request_id is not None
+    assert re.fullmatch(REQUEST_ID, refused.value.request_id)
+    assert not refused.value.retryable
+    assert refused.value.message == (
+        f"TikTok refused the call (12052001, request {refused.value.request_id}): "
+        "product rejected by audit: replica watch"
     )
 
 
@@ -249,8 +257,12 @@ async def test_delete_product(sim: SimControl, tiktok: Tiktok) -> None:
     await tiktok.gateway.delete_product(tiktok.shop_id, pushed.external_product_id)
     assert (await sim_product(sim, pushed.external_product_id))["status"] == "DELETED"
 
-    with pytest.raises(TikTokApiError, match=f"product {pushed.external_product_id} was not"):
+    with pytest.raises(
+        GatewayError, match=f"TikTok did not delete product {pushed.external_product_id} "
+    ) as refused:
         await tiktok.gateway.delete_product(tiktok.shop_id, pushed.external_product_id)
+    assert refused.value.code  # TikTok's per-product code
+    assert not refused.value.retryable
 
 
 async def test_products_come_from_every_page_mapped_exactly(
@@ -439,14 +451,17 @@ async def test_mark_shipped(sim: SimControl, tiktok: Tiktok) -> None:
     [remote] = await tiktok.gateway.order_details(tiktok.shop_id, [order_id])
     assert (remote.status, remote.tracking_number) == ("shipped", "1Z999AA10123456784")
 
-    with pytest.raises(TikTokApiError) as refused:  # already shipped
+    with pytest.raises(GatewayError) as refused:  # already shipped
         await tiktok.gateway.mark_shipped(tiktok.shop_id, order_id, "1Z999AA10123456784")
     assert refused.value.code == 21011001
-    assert re.search(
-        rf"IN_TRANSIT, not awaiting shipment \(request_id={REQUEST_ID}\)$", str(refused.value)
+    assert re.fullmatch(REQUEST_ID, refused.value.request_id or "")
+    assert re.fullmatch(
+        rf"TikTok refused the call \(21011001, request {REQUEST_ID}\): "
+        r".*IN_TRANSIT, not awaiting shipment",
+        refused.value.message,
     )
 
-    with pytest.raises(ValueError, match="shipping provider"):
+    with pytest.raises(GatewayError, match="shipping provider"):
         await tiktok.make(shipping_provider_id=None).mark_shipped(tiktok.shop_id, order_id, "1Z")
 
 
@@ -457,7 +472,27 @@ async def test_check_connection_ok(tiktok: Tiktok) -> None:
     port: TikTokGateway = tiktok.gateway  # the gateway is the application's port
     assert await port.check_connection(tiktok.shop_id) is None
     assert tiktok.gateway.enabled(tiktok.shop_id)
-    assert not tiktok.make(configured=False).enabled(tiktok.shop_id)
+
+
+async def test_unconfigured_gateway_calls_nothing_and_says_so(tiktok: Tiktok) -> None:
+    port: TikTokGateway = UnconfiguredTikTok()
+    shop_id = tiktok.shop_id
+    assert not port.enabled(shop_id)
+    reason = await port.check_connection(shop_id)
+    assert reason is not None
+    assert "not configured" in reason
+    attempts: list[Callable[[], Awaitable[Any]]] = [
+        lambda: port.authorize("code"),
+        lambda: port.push_product(shop_id, listing(shop_id)),
+        lambda: port.delete_product(shop_id, "1"),
+        lambda: port.order_details(shop_id, ["1"]),
+        lambda: port.mark_shipped(shop_id, "1", "1Z"),
+        lambda: anext(aiter(port.products(shop_id))),
+        lambda: anext(aiter(port.orders(shop_id))),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotConfigured, match="not configured"):
+            await attempt()
 
 
 async def test_check_connection_with_an_expired_static_token(
@@ -471,9 +506,15 @@ async def test_check_connection_with_an_expired_static_token(
     assert reason is not None
     assert re.fullmatch(
         rf"TikTok refused the access token \(105002, request {REQUEST_ID}\): "
-        r"Access token is expired",
+        r"Access token is expired; the static TIKTOK_ACCESS_TOKEN cannot be refreshed, so the "
+        rf"seller must authorize shop {tiktok.shop_id} \(an authorization code through "
+        r"`authorize`\)",
         reason,
     )
+    with pytest.raises(AuthorizationRequired) as refused:
+        await gateway.push_product(tiktok.shop_id, listing(tiktok.shop_id))
+    assert refused.value.code == 105002
+    assert refused.value.request_id
 
 
 async def test_a_dead_refresh_token_is_reported_and_stops_calls(
@@ -484,7 +525,7 @@ async def test_a_dead_refresh_token_is_reported_and_stops_calls(
         "/tokens/expire",
         {"access_token": tiktok.tokens.access_token, "refresh_token": tiktok.tokens.refresh_token},
     )
-    await tiktok.directory.refresh()
+    await tiktok.gateway.refresh()
     assert tiktok.gateway.enabled(tiktok.shop_id)
 
     reason = await tiktok.gateway.check_connection(tiktok.shop_id)
@@ -496,29 +537,31 @@ async def test_a_dead_refresh_token_is_reported_and_stops_calls(
         reason,
     )
     assert not tiktok.gateway.enabled(tiktok.shop_id)  # known at once, no refresh() needed
-    stored = await tiktok.store.get(tiktok.shop_id)
+    stored = await tiktok.directory.authorization(tiktok.shop_id)
     assert stored is not None
     assert stored.needs_reauthorization
     await sim.clear_requests()
-    with pytest.raises(ShopNeedsReauthorizationError, match="36004001"):
+    with pytest.raises(AuthorizationRequired, match="36004001"):
         [p async for p in tiktok.gateway.products(tiktok.shop_id)]
     assert await calls(sim) == []
+    assert await tiktok.directory.blocked_shops() == {
+        tiktok.shop_id: "the authorization was lost (36004001: refresh token is expired)"
+    }
 
 
-async def test_a_deauthorized_shop_is_not_called(
-    sim: SimControl, tiktok: Tiktok, worker: Worker, idle_client: TikTokShopClient
+async def test_a_deauthorized_shop_is_not_called_until_authorized_again(
+    sim: SimControl, tiktok: Tiktok
 ) -> None:
-    await tiktok.directory.refresh()
-    assert tiktok.directory.callable(tiktok.shop_id)
+    await tiktok.gateway.refresh()
+    assert tiktok.gateway.enabled(tiktok.shop_id)
 
     # The seller revokes the app; the webhook worker records it.
     await sim.call("POST", f"/shops/{tiktok.shop_id}/deauthorize")
-    await MongoShops(worker.db).mark_deauthorized(
-        tiktok.shop_id, datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
+    await record_deauthorization(
+        tiktok.database, tiktok.shop_id, datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
     )
-    assert tiktok.directory.callable(tiktok.shop_id)  # the cache lags until refreshed
-    await tiktok.directory.refresh()
-    assert not tiktok.directory.callable(tiktok.shop_id)
+    assert tiktok.gateway.enabled(tiktok.shop_id)  # the cache lags until refreshed
+    await tiktok.gateway.refresh()
     assert not tiktok.gateway.enabled(tiktok.shop_id)
 
     await sim.clear_requests()
@@ -527,15 +570,27 @@ async def test_a_deauthorized_shop_is_not_called(
         f"Shop {tiktok.shop_id} cannot be called until the seller re-authorizes: "
         "the seller deauthorized the app on 2025-03-01 12:30 UTC"
     )
-    with pytest.raises(ShopNeedsReauthorizationError, match="deauthorized"):
+    with pytest.raises(AuthorizationRequired, match="deauthorized"):
         await tiktok.gateway.push_product(tiktok.shop_id, listing(tiktok.shop_id))
     assert await calls(sim) == []
 
-    # A directory that has not refreshed yet learns it from the shop's document on first use.
-    fresh = MongoShopDirectory(worker.db, idle_client)
-    assert fresh.callable(tiktok.shop_id)
-    assert await fresh.blocked_reason(tiktok.shop_id) is not None
-    assert not fresh.callable(tiktok.shop_id)
+    # A gateway that has not refreshed yet learns it from the shop's document on first use.
+    fresh = tiktok.make()
+    assert fresh.enabled(tiktok.shop_id)
+    with pytest.raises(AuthorizationRequired, match="deauthorized"):
+        await fresh.order_details(tiktok.shop_id, ["1"])
+    assert not fresh.enabled(tiktok.shop_id)
+    assert await calls(sim) == []
+
+    # The seller authorizes the app again: the deauthorization is lifted, calls flow.
+    code = (await sim.call("POST", "/auth_codes", {"shop_ids": [tiktok.shop_id]}))["auth_code"]
+    assert await tiktok.gateway.authorize(code) == [tiktok.shop_id]
+    assert tiktok.gateway.enabled(tiktok.shop_id)
+    assert await tiktok.directory.blocked_reason(tiktok.shop_id) is None
+    assert await tiktok.gateway.check_connection(tiktok.shop_id) is None
+    doc = await tiktok.database.collection(SHOPS).find_one({"_id": tiktok.shop_id})
+    assert doc is not None
+    assert doc["deauthorized_at"] is None
 
 
 async def test_a_shop_revoked_at_tiktok_only_says_the_token_was_refused(
@@ -550,9 +605,7 @@ async def test_a_shop_revoked_at_tiktok_only_says_the_token_was_refused(
     )
 
 
-async def test_the_cipher_is_fetched_once_and_kept(
-    sim: SimControl, tiktok: Tiktok, worker: Worker
-) -> None:
+async def test_the_cipher_is_fetched_once_and_kept(sim: SimControl, tiktok: Tiktok) -> None:
     # The seed's static token: no stored record, so the cipher comes from authorized shops.
     shop_id = new_shop_id()
     other = new_shop_id()
@@ -568,9 +621,9 @@ async def test_the_cipher_is_fetched_once_and_kept(
     assert await asyncio.gather(*(count_products() for _ in range(5))) == [0] * 5
     assert [o async for o in gateway.orders(shop_id)] == []
     assert len(await calls(sim, AUTHORIZED_SHOPS)) == 1
-    doc = await worker.db.collection(SHOPS).find_one({"_id": shop_id})
-    assert doc == {"_id": shop_id, "cipher": seeded["cipher"]}
-    assert await MongoTokenStore(worker.db).get(shop_id) is None  # a cipher is not tokens
+    shops = tiktok.database.collection(SHOPS)
+    assert await shops.find_one({"_id": shop_id}) == {"_id": shop_id, "cipher": seeded["cipher"]}
+    assert await tiktok.directory.authorization(shop_id) is None  # a cipher is not tokens
 
     # Another process finds it in the database.
     await sim.clear_requests()
@@ -581,38 +634,312 @@ async def test_the_cipher_is_fetched_once_and_kept(
     # A name of ours for the one shop a token covers (the seed's default shop) is that shop.
     alias = f"default-{uuid.uuid4().hex[:6]}"
     assert [p async for p in gateway.products(alias)] == []
-    alias_doc = await worker.db.collection(SHOPS).find_one({"_id": alias})
-    assert alias_doc is not None
-    assert alias_doc["cipher"] == seeded["cipher"]
+    assert await tiktok.directory.cipher(alias) == seeded["cipher"]
 
     # A token covering two shops names neither by another name.
     both = (await sim.tokens(shop_id, other))["access_token"]
-    with pytest.raises(ShopNeedsReauthorizationError, match="does not cover this shop"):
+    with pytest.raises(AuthorizationRequired, match="does not cover this shop"):
         [p async for p in tiktok.make(StaticTokenProvider(both)).products(f"x-{alias}")]
 
 
-# --- the token store ----------------------------------------------------------------------------
+# --- the default shop: a stored authorization beats the static token -----------------------------
 
 
-async def test_token_store_round_trip_keeps_the_other_fields(
-    worker: Worker, idle_client: TikTokShopClient
+async def test_the_default_shop_prefers_a_stored_authorization_to_the_static_token(
+    sim: SimControl, config: TikTokConfig, database: Database
 ) -> None:
-    collection = worker.db.collection(SHOPS)
-    store = MongoTokenStore(worker.db)
+    shop_id = new_shop_id()
+    seeded = await sim.shop(id=shop_id)
+    static = (await sim.tokens(shop_id))["access_token"]
+    directory = MongoShopDirectory(database)
+    gateway = build_api_gateway(
+        config,
+        directory,
+        default_shop_id=shop_id,
+        static_access_token=static,
+        default_category_id="600001",
+    )
+    try:
+        # No stored authorization: the static token works, and the cipher is looked up.
+        assert await gateway.check_connection(shop_id) is None
+        assert await directory.cipher(shop_id) == seeded["cipher"]
+
+        # It expires: only the seller can help, and the settings say so.
+        await sim.call("POST", "/tokens/expire", {"access_token": static})
+        with pytest.raises(AuthorizationRequired, match=f"must authorize shop {shop_id}"):
+            await gateway.push_product(shop_id, listing(shop_id))
+        reason = await gateway.check_connection(shop_id)
+        assert reason is not None
+        assert "the static TIKTOK_ACCESS_TOKEN cannot be refreshed" in reason
+
+        # The seller authorizes the default shop: its stored tokens win from now on.
+        code = (await sim.call("POST", "/auth_codes", {"shop_ids": [shop_id]}))["auth_code"]
+        assert await gateway.authorize(code) == [shop_id]
+        assert await gateway.check_connection(shop_id) is None
+        pushed = await gateway.push_product(shop_id, listing(shop_id))
+        assert pushed.external_product_id
+
+        # ... and they are refreshed when TikTok calls them expired.
+        stored = await directory.authorization(shop_id)
+        assert stored is not None
+        await sim.call("POST", "/tokens/expire", {"access_token": stored.access_token})
+        await sim.clear_requests()
+        assert [p.external_product_id async for p in gateway.products(shop_id)] == [
+            pushed.external_product_id
+        ]
+        assert [(r["path"], r["code"]) for r in await sim.requests()] == [
+            (SEARCH_PRODUCTS, 105002),
+            (REFRESH, 0),
+            (SEARCH_PRODUCTS, 0),
+        ]
+        refreshed = await directory.authorization(shop_id)
+        assert refreshed is not None
+        assert refreshed.access_token != stored.access_token
+    finally:
+        await gateway.aclose()
+
+
+# --- only the port's errors leave the gateway -----------------------------------------------------
+
+Method = Callable[[TikTokApiGateway, str, str], Awaitable[Any]]
+
+
+async def _drain(items: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in items]
+
+
+METHODS: dict[str, Method] = {
+    "check_connection": lambda g, shop, code: g.check_connection(shop),
+    "authorize": lambda g, shop, code: g.authorize(code),
+    "create_product": lambda g, shop, code: g.push_product(shop, listing(shop)),
+    "edit_product": lambda g, shop, code: g.push_product(
+        shop, listing(shop, external_product_id="1729000000000001")
+    ),
+    "delete_product": lambda g, shop, code: g.delete_product(shop, "1729000000000001"),
+    "products": lambda g, shop, code: _drain(g.products(shop)),
+    "orders": lambda g, shop, code: _drain(g.orders(shop)),
+    "order_details": lambda g, shop, code: g.order_details(shop, ["576461413038785752"]),
+    "mark_shipped": lambda g, shop, code: g.mark_shipped(shop, "576461413038785752", "1Z9"),
+}
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """How a shop's calls go wrong, and what every call (but authorize) must then raise."""
+
+    error: type[GatewayError]
+    retryable: bool
+    code: int | None
+    calls_tiktok: bool = True
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def html_server() -> AsyncIterator[str]:
+    """A host that answers everything with a proxy's HTML error page, not TikTok's envelope."""
+
+    async def bad_gateway(request: Request) -> HTMLResponse:
+        return HTMLResponse("<html>Bad gateway</html>", status_code=502)
+
+    methods = ["GET", "POST", "PUT", "DELETE"]
+    app = Starlette(routes=[Route("/{path:path}", bad_gateway, methods=methods)])
+    async with serving(app) as url:
+        yield url
+
+
+TROUBLES: dict[str, Trouble] = {
+    "throttled": Trouble(GatewayError, True, 36009002),
+    "retry_after_too_long": Trouble(GatewayError, True, 36009002),
+    "server_error": Trouble(GatewayError, True, 50000),
+    "dropped_connection": Trouble(GatewayError, True, None),
+    "permission_denied": Trouble(GatewayError, False, 105005),
+    "refresh_token_dead": Trouble(AuthorizationRequired, False, 36004001),
+    "revoked_at_tiktok": Trouble(GatewayError, False, 105001),
+    "invalid_signature": Trouble(GatewayError, False, 106001),
+    "token_covers_other_shops": Trouble(AuthorizationRequired, False, None),
+    "unreachable": Trouble(GatewayError, True, None),
+    "unreadable_answer": Trouble(GatewayError, True, None),
+    "deauthorized": Trouble(AuthorizationRequired, False, None, calls_tiktok=False),
+}
+
+
+async def _troubled(
+    trouble: str, sim: SimControl, tiktok: Tiktok, config: TikTokConfig, html_server: str
+) -> tuple[TikTokApiGateway, str]:
+    """A gateway and shop id in that trouble."""
+    shop_id = tiktok.shop_id
+    match trouble:
+        case "throttled":
+            await sim.faults(throttle_next=1000, retry_after=0)
+        case "retry_after_too_long":
+            await sim.faults(throttle_next=1000, retry_after=600)
+        case "server_error":
+            await sim.faults(fail_next=1000, error_status=503)
+        case "dropped_connection":
+            await sim.faults(drop_next=1000)
+        case "permission_denied":
+            await sim.faults(permission_denied_paths=["/"])
+        case "refresh_token_dead":
+            tokens = tiktok.tokens
+            await sim.call(
+                "POST",
+                "/tokens/expire",
+                {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token},
+            )
+        case "revoked_at_tiktok":
+            await sim.call("POST", f"/shops/{shop_id}/deauthorize")
+        case "invalid_signature":
+            return tiktok.make(settings=replace(config, app_secret="not-the-secret")), shop_id
+        case "token_covers_other_shops":
+            first, second = await sim.shop(), await sim.shop()
+            token = (await sim.tokens(first["id"], second["id"]))["access_token"]
+            return tiktok.make(StaticTokenProvider(token)), new_shop_id()
+        case "unreachable":
+            closed = f"http://127.0.0.1:{_closed_port()}"
+            settings = replace(config, api_base_url=closed, auth_base_url=closed)
+            return tiktok.make(settings=settings), shop_id
+        case "unreadable_answer":
+            settings = replace(config, api_base_url=html_server, auth_base_url=html_server)
+            return tiktok.make(settings=settings), shop_id
+        case "deauthorized":
+            await record_deauthorization(tiktok.database, shop_id, datetime.now(UTC))
+    return tiktok.gateway, shop_id
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("trouble", list(TROUBLES))
+async def test_only_gateway_errors_leave_the_gateway(
+    trouble: str,
+    method: str,
+    sim: SimControl,
+    tiktok: Tiktok,
+    config: TikTokConfig,
+    html_server: str,
+) -> None:
+    code = (await sim.call("POST", "/auth_codes", {"shop_ids": [tiktok.shop_id]}))["auth_code"]
+    gateway, shop_id = await _troubled(trouble, sim, tiktok, config, html_server)
+    expected = TROUBLES[trouble]
+    await sim.clear_requests()
+    call = METHODS[method]
+
+    if method == "check_connection":
+        reason = await call(gateway, shop_id, code)  # answers why; never raises
+        assert isinstance(reason, str)
+        assert reason
+        return
+    if method == "authorize":
+        # The code exchange meets other troubles than the shop's, and may get through; any
+        # exception but a GatewayError fails the test.
+        with contextlib.suppress(GatewayError):
+            await call(gateway, shop_id, code)
+        return
+    with pytest.raises(GatewayError) as caught:
+        await call(gateway, shop_id, code)
+    error = caught.value
+    assert error.message
+    assert str(error) == error.message
+    assert type(error) is expected.error, error.message
+    assert error.retryable is expected.retryable, error.message
+    assert error.code == expected.code, error.message
+    assert (error.request_id is not None) == (error.code is not None), error.message
+    if not expected.calls_tiktok:
+        assert await sim.requests() == []
+
+
+class _FailingDirectory(InMemoryShopDirectory):
+    """A directory whose database is down (or broken) for every read."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__()
+        self.failure = failure
+
+    async def blocked_reason(self, shop_id: str) -> str | None:
+        raise self.failure
+
+    async def blocked_shops(self) -> dict[str, str]:
+        raise self.failure
+
+
+@pytest.mark.parametrize(
+    ("failure", "retryable", "says"),
+    [
+        (DatabaseUnavailable("the database did not answer"), True, "did not answer"),
+        (RuntimeError("a defect"), False, "RuntimeError: a defect"),
+    ],
+)
+async def test_a_failing_directory_is_a_gateway_error(
+    failure: Exception,
+    retryable: bool,
+    says: str,
+    config: TikTokConfig,
+    sim: SimControl,
+) -> None:
+    directory = _FailingDirectory(failure)
+    gateway = build_api_gateway(config, directory, default_shop_id="shop", default_category_id="1")
+    try:
+        with pytest.raises(GatewayError, match=says) as caught:
+            await gateway.refresh()
+        assert caught.value.retryable is retryable
+        with pytest.raises(GatewayError, match=says) as caught:
+            await gateway.push_product("shop", listing("shop"))
+        assert caught.value.retryable is retryable
+        reason = await gateway.check_connection("shop")
+        assert reason is not None
+        assert says in reason
+    finally:
+        await gateway.aclose()
+    assert await sim.requests() == []
+
+
+async def test_a_database_that_does_not_answer_is_a_retryable_gateway_error(
+    config: TikTokConfig, sim: SimControl
+) -> None:
+    down = Database(f"mongodb://127.0.0.1:{_closed_port()}/", "nowhere", timeout_ms=200)
+    directory = MongoShopDirectory(down)
+    with pytest.raises(DatabaseUnavailable):
+        await directory.blocked_reason("shop")
+    gateway = build_api_gateway(config, directory, default_shop_id="shop", default_category_id="1")
+    try:
+        with pytest.raises(GatewayError, match="did not answer") as caught:
+            await gateway.push_product("shop", listing("shop"))
+        assert caught.value.retryable
+    finally:
+        await gateway.aclose()
+        await down.close()
+    assert await sim.requests() == []
+
+
+# --- the shop directory ---------------------------------------------------------------------------
+
+
+async def test_shop_directory_round_trip_keeps_the_other_fields(database: Database) -> None:
+    collection = database.collection(SHOPS)
+    directory = MongoShopDirectory(database)
     shop_id = new_shop_id()
     deauthorized_at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     expires_at = datetime(2025, 2, 1, tzinfo=UTC)
     others = {
-        "status": "deauthorized",
-        "deauthorized_at": deauthorized_at,
         "authorization_expires_at": expires_at,
         "outbox": [{"event_id": "e1", "topic": "events"}],
+        "version": 3,
     }
-    await collection.insert_one({"_id": shop_id, **others})
-    assert await store.get(shop_id) is None
-    assert await store.get(new_shop_id()) is None
+    await collection.insert_one({"_id": shop_id, "deauthorized_at": deauthorized_at, **others})
+    assert await directory.authorization(shop_id) is None
+    assert await directory.authorization(new_shop_id()) is None
+    assert await directory.cipher(shop_id) is None
+    assert await directory.blocked_reason(shop_id) == (
+        "the seller deauthorized the app on 2025-01-02 03:04 UTC"
+    )
+    assert (await directory.blocked_shops()).get(shop_id) == (
+        "the seller deauthorized the app on 2025-01-02 03:04 UTC"
+    )
 
-    tokens = ShopTokens(
+    tokens = ShopAuthorization(
         shop_id=shop_id,
         access_token="TTP_access",
         access_token_expires_at=1800000000,
@@ -622,12 +949,23 @@ async def test_token_store_round_trip_keeps_the_other_fields(
         open_id="open-1",
         seller_name="Ada's shop",
     )
-    await store.save(tokens)
-    assert await store.get(shop_id) == tokens
+    await directory.save_authorization(tokens)
+    assert await directory.authorization(shop_id) == tokens
+    assert await directory.cipher(shop_id) == "ROW_cipher"
     doc = await collection.find_one({"_id": shop_id})
     assert doc is not None
     assert {key: doc[key] for key in others} == others
+    assert doc["deauthorized_at"] == deauthorized_at  # tokens do not lift a deauthorization
     assert doc["token_status"] == "active"
+
+    # The seller authorized again: the deauthorization is lifted, nothing else changes.
+    await directory.lift_deauthorization(shop_id)
+    assert await directory.blocked_reason(shop_id) is None
+    assert shop_id not in await directory.blocked_shops()
+    doc = await collection.find_one({"_id": shop_id})
+    assert doc is not None
+    assert doc["deauthorized_at"] is None
+    assert {key: doc[key] for key in others} == others
 
     # A refresh saved without a cipher keeps the known one; a lost authorization round-trips.
     marked = replace(
@@ -637,12 +975,21 @@ async def test_token_store_round_trip_keeps_the_other_fields(
         status="needs_reauthorization",
         status_reason="36004001: refresh token is expired",
     )
-    await store.save(marked)
-    assert await store.get(shop_id) == replace(marked, cipher="ROW_cipher")
+    await directory.save_authorization(marked)
+    assert await directory.authorization(shop_id) == replace(marked, cipher="ROW_cipher")
+    reason = "the authorization was lost (36004001: refresh token is expired)"
+    assert await directory.blocked_reason(shop_id) == reason
+    assert (await directory.blocked_shops()).get(shop_id) == reason
     doc = await collection.find_one({"_id": shop_id})
     assert doc is not None
     assert {key: doc[key] for key in others} == others
 
-    directory = MongoShopDirectory(worker.db, idle_client)
-    await directory.refresh()
-    assert not directory.callable(shop_id)
+    # A cipher alone: a document of its own, no tokens, not blocked; lifting creates nothing.
+    alone = new_shop_id()
+    await directory.save_cipher(alone, "ROW_alone")
+    assert await directory.cipher(alone) == "ROW_alone"
+    assert await directory.authorization(alone) is None
+    assert await directory.blocked_reason(alone) is None
+    nobody = new_shop_id()
+    await directory.lift_deauthorization(nobody)
+    assert await collection.find_one({"_id": nobody}) is None

@@ -1,4 +1,5 @@
-"""TikTok Shop Open API adapter: signing, OAuth, tokens, rate limits and the typed client.
+"""TikTok Shop Open API adapter: signing, OAuth, tokens, rate limits, the typed client and the
+gateway (the application's ``TikTokGateway`` port).
 
 Names are loaded on first use, so that ``signing`` and ``errors`` stay importable without httpx
 or pydantic (the webhook ingress uses them).
@@ -8,10 +9,14 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from service.adapters.tiktok.client import ShopRef, TikTokShopClient
+    from service.adapters.tiktok.client import (
+        ShopRef,
+        TikTokShopClient,
+    )
     from service.adapters.tiktok.config import TikTokConfig
     from service.adapters.tiktok.errors import (
         AccessTokenExpiredError,
+        AccessTokenNotRefreshableError,
         InvalidSignatureError,
         NeedsReauthorization,
         PermissionDeniedError,
@@ -24,20 +29,24 @@ if TYPE_CHECKING:
         TikTokResponseError,
         TikTokTransportError,
     )
+    from service.adapters.tiktok.gateway import (
+        TikTokApiGateway,
+        build_api_gateway,
+    )
     from service.adapters.tiktok.oauth import TikTokOAuth
     from service.adapters.tiktok.onboarding import authorize_shops
     from service.adapters.tiktok.tokens import (
-        InMemoryTokenStore,
-        ShopTokens,
+        DefaultShopTokenProvider,
         StaticTokenProvider,
         StoredTokenProvider,
         TokenProvider,
-        TokenStore,
     )
+    from service.adapters.tiktok.unconfigured import UnconfiguredTikTok
 
 _EXPORTS: dict[str, str] = {
     "AccessTokenExpiredError": "service.adapters.tiktok.errors",
-    "InMemoryTokenStore": "service.adapters.tiktok.tokens",
+    "AccessTokenNotRefreshableError": "service.adapters.tiktok.errors",
+    "DefaultShopTokenProvider": "service.adapters.tiktok.tokens",
     "InvalidSignatureError": "service.adapters.tiktok.errors",
     "NeedsReauthorization": "service.adapters.tiktok.errors",
     "PermissionDeniedError": "service.adapters.tiktok.errors",
@@ -45,11 +54,11 @@ _EXPORTS: dict[str, str] = {
     "ShopCipherMissingError": "service.adapters.tiktok.errors",
     "ShopNeedsReauthorizationError": "service.adapters.tiktok.errors",
     "ShopRef": "service.adapters.tiktok.client",
-    "ShopTokens": "service.adapters.tiktok.tokens",
     "StaticTokenProvider": "service.adapters.tiktok.tokens",
     "StoredTokenProvider": "service.adapters.tiktok.tokens",
     "ThrottledError": "service.adapters.tiktok.errors",
     "TikTokApiError": "service.adapters.tiktok.errors",
+    "TikTokApiGateway": "service.adapters.tiktok.gateway",
     "TikTokConfig": "service.adapters.tiktok.config",
     "TikTokError": "service.adapters.tiktok.errors",
     "TikTokOAuth": "service.adapters.tiktok.oauth",
@@ -57,8 +66,9 @@ _EXPORTS: dict[str, str] = {
     "TikTokShopClient": "service.adapters.tiktok.client",
     "TikTokTransportError": "service.adapters.tiktok.errors",
     "TokenProvider": "service.adapters.tiktok.tokens",
-    "TokenStore": "service.adapters.tiktok.tokens",
+    "UnconfiguredTikTok": "service.adapters.tiktok.unconfigured",
     "authorize_shops": "service.adapters.tiktok.onboarding",
+    "build_api_gateway": "service.adapters.tiktok.gateway",
 }
 
 
@@ -71,7 +81,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AccessTokenExpiredError",
-    "InMemoryTokenStore",
+    "AccessTokenNotRefreshableError",
+    "DefaultShopTokenProvider",
     "InvalidSignatureError",
     "NeedsReauthorization",
     "PermissionDeniedError",
@@ -79,11 +90,11 @@ __all__ = [
     "ShopCipherMissingError",
     "ShopNeedsReauthorizationError",
     "ShopRef",
-    "ShopTokens",
     "StaticTokenProvider",
     "StoredTokenProvider",
     "ThrottledError",
     "TikTokApiError",
+    "TikTokApiGateway",
     "TikTokConfig",
     "TikTokError",
     "TikTokOAuth",
@@ -91,6 +102,7 @@ __all__ = [
     "TikTokShopClient",
     "TikTokTransportError",
     "TokenProvider",
-    "TokenStore",
+    "UnconfiguredTikTok",
     "authorize_shops",
+    "build_api_gateway",
 ]

@@ -1,12 +1,15 @@
 """TikTok Shop Open API client: signed, rate limited, retried, typed.
 
 Every call goes through ``_call``: take a token from the provider, then per attempt wait for the
-shop's rate-limit slot, stamp ``app_key``/``timestamp``/``shop_cipher``, sign, send. A 105002
-makes the provider refresh once and the call run once more; 36004001/36004005 mark the shop.
+shop's rate-limit slot, stamp ``app_key``/``timestamp``/``shop_cipher``, sign, send (retries:
+``retry.send_with_retries`` under ``service.retries.TIKTOK_CALL``). A 105002 makes the provider
+refresh once and the call run once more; 36004001/36004005 mark the shop.
+
+Raises the adapter's own errors (``service.adapters.tiktok.errors``); the gateway translates them
+for the application.
 """
 
 import json
-import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.envelope import parse_data
 from service.adapters.tiktok.errors import (
     AccessTokenExpiredError,
+    AccessTokenNotRefreshableError,
     ReauthorizationRequiredError,
     TikTokResponseError,
 )
@@ -40,7 +44,7 @@ from service.adapters.tiktok.models import (
     ShippedPackage,
 )
 from service.adapters.tiktok.ratelimit import Clock, ShopRateLimiter, SystemClock
-from service.adapters.tiktok.retry import RetryPolicy, send_with_retries
+from service.adapters.tiktok.retry import send_with_retries
 from service.adapters.tiktok.signing import sign_request
 from service.adapters.tiktok.tokens import TokenProvider
 from service.adapters.tiktok.versions import ENDPOINTS, MAX_ORDER_IDS_PER_CALL, MAX_PAGE_SIZE
@@ -61,6 +65,13 @@ class ShopRef:
 
 
 class TikTokShopClient(OwnsHttp):
+    """The Open API calls the service makes, each answering TikTok's typed ``data``.
+
+    ``http`` is a client of the caller's (left open by ``aclose``); else one is made with
+    ``config.timeout`` and ``transport``. ``clock`` paces the rate limiter; ``wall_clock`` gives
+    the signed ``timestamp`` (unix seconds).
+    """
+
     def __init__(
         self,
         config: TikTokConfig,
@@ -70,7 +81,6 @@ class TikTokShopClient(OwnsHttp):
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         wall_clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
     ) -> None:
         self._config = config
         self._tokens = tokens
@@ -78,11 +88,7 @@ class TikTokShopClient(OwnsHttp):
         self._http = http or httpx.AsyncClient(timeout=config.timeout, transport=transport)
         self._clock = clock or SystemClock()
         self._wall_clock = wall_clock
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._limiter = ShopRateLimiter(config.rate_per_second, config.burst, self._clock)
-        self._policy = RetryPolicy(
-            config.max_attempts, config.base_backoff, config.max_backoff, config.max_retry_after
-        )
 
     # --- calls ---------------------------------------------------------------------------
 
@@ -262,28 +268,20 @@ class TikTokShopClient(OwnsHttp):
                 )
 
             try:
-                return await send_with_retries(
-                    send,
-                    label=name,
-                    policy=self._policy,
-                    idempotent=endpoint.idempotent,
-                    sleep=self._clock.sleep,
-                    rng=self._rng,
-                )
-            except AccessTokenExpiredError:
+                return await send_with_retries(send, label=name, idempotent=endpoint.idempotent)
+            except AccessTokenExpiredError as error:
                 if not may_refresh:
                     raise
                 may_refresh = False
                 fresh = await self._tokens.token_rejected(token_key, token)
                 if fresh is None:
-                    raise
+                    # Nothing can refresh this token: only a new authorization will do.
+                    raise AccessTokenNotRefreshableError.of(error) from error
                 token = fresh
             except ReauthorizationRequiredError as error:
                 if access_token is None:
                     await self._tokens.authorization_lost(token_key, error)
                 raise
-
-    # --- lifecycle -------------------------------------------------------------------------
 
 
 def _encode(body: JsonBody | None) -> bytes:

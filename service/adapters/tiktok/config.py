@@ -18,22 +18,13 @@ class TikTokConfig:
     rate_per_second: float = 50.0
     # Calls allowed back to back before the rate applies; None picks a tenth of the rate.
     burst: int | None = None
-    # Attempts per call, the first included.
-    max_attempts: int = 5
-    # Full jitter: attempt n waits uniform(0, min(max_backoff, base_backoff * 2**(n-1))).
-    base_backoff: float = 0.5
-    max_backoff: float = 30.0
-    # A Retry-After longer than this is not waited for: the call fails as throttled at once.
-    max_retry_after: float = 60.0
-    # Seconds per HTTP request.
+    # Seconds per HTTP request. How often a call is tried again is `service.retries`.
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.app_key or not self.app_secret:
             raise ValueError("app_key and app_secret are required")
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         if self.rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
-        if self.base_backoff < 0 or self.max_backoff < 0 or self.timeout <= 0:
-            raise ValueError("backoff must be non-negative and timeout positive")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")

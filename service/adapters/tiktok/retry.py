@@ -1,24 +1,32 @@
-"""When and how long to wait before trying a call again."""
+"""Which failed TikTok calls are sent again, and after how long.
 
-import logging
-import random
+How often and how long is `retries.TIKTOK_CALL` (stamina: exponential backoff with jitter,
+capped in attempts and total time). What counts as worth another attempt is decided here, in
+the backoff hook: throttling always (TikTok did nothing), after TikTok's Retry-After when it
+names one and it is at most `retries.MAX_RETRY_AFTER`; TikTok's 5xx, timeouts and dropped
+connections only for idempotent calls, since the first attempt may have taken effect; a
+connection that was never made always, since nothing was sent.
+"""
+
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import structlog
 
+from service import retries
 from service.adapters.tiktok.envelope import unwrap
 from service.adapters.tiktok.errors import (
     TikTokApiError,
     TikTokResponseError,
     TikTokTransportError,
 )
+from service.adapters.tiktok.redaction import redact
 
-_log = logging.getLogger(__name__)
+_log = structlog.get_logger(__name__)
 
 # The request never reached TikTok: safe to send again even when the call is not idempotent.
 NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
@@ -26,19 +34,6 @@ NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    base_backoff: float = 0.5
-    max_backoff: float = 30.0
-    max_retry_after: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Exponential backoff with full jitter, but never shorter than TikTok's Retry-After."""
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))
-        return max(rng.uniform(0.0, ceiling), retry_after or 0.0)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -60,50 +55,70 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
+def backoff_hook(*, idempotent: bool, label: str = "") -> Callable[[Exception], bool | float]:
+    """stamina's `on=` for one call: False (do not retry), True (retry after the policy's
+    backoff), or a float (retry after that many seconds: TikTok's Retry-After)."""
+
+    def decide(exc: Exception) -> bool | float:
+        verdict = _verdict(exc, idempotent)
+        if verdict is not False:
+            _log.warning(
+                "tiktok.call.retryable_failure",
+                call=label,
+                error=type(exc).__name__,
+                code=getattr(exc, "code", None),
+                http_status=getattr(exc, "http_status", None),
+                wait_seconds=None if verdict is True else verdict,
+            )
+        return verdict
+
+    return decide
+
+
+def _verdict(exc: Exception, idempotent: bool) -> bool | float:
+    if isinstance(exc, TikTokTransportError):
+        return idempotent or not exc.sent
+    if isinstance(exc, TikTokApiError | TikTokResponseError):
+        if exc.is_throttled:
+            wait = exc.retry_after
+            if wait is None:
+                return True
+            # A longer wait than we accept fails the call now, as throttled.
+            return False if wait > retries.MAX_RETRY_AFTER else float(wait)
+        return idempotent and exc.is_server_error
+    return False
+
+
 async def send_with_retries(
-    send: Callable[[], Awaitable[httpx.Response]],
-    *,
-    label: str,
-    policy: RetryPolicy,
-    idempotent: bool,
-    sleep: Callable[[float], Awaitable[None]],
-    rng: random.Random,
+    send: Callable[[], Awaitable[httpx.Response]], *, label: str, idempotent: bool
 ) -> Any:
     """Call ``send`` until TikTok answers ``code == 0``; return ``data``.
 
-    Throttling is always retried (TikTok did nothing); 5xx, timeouts and dropped connections only
-    for idempotent calls, since the first attempt may have taken effect. ``send`` builds a fresh
-    request each time (new timestamp and signature) and takes its own rate-limit token.
+    ``send`` builds a fresh request each time (new timestamp and signature) and takes its own
+    rate-limit token. Raises TikTokApiError, TikTokResponseError or TikTokTransportError once
+    the attempts allowed are spent or the failure is not worth another attempt.
     """
-    for attempt in range(1, policy.max_attempts + 1):
-        last = attempt == policy.max_attempts
-        try:
-            response = await send()
-        except httpx.TransportError as exc:
-            if last or not (idempotent or isinstance(exc, NOT_SENT_ERRORS)):
-                raise TikTokTransportError(
-                    f"{label}: {type(exc).__name__} on attempt {attempt}: {exc}"
-                ) from exc
-            delay = policy.delay(attempt, None, rng)
-            _log.warning("%s: %s, retry %d in %.2fs", label, type(exc).__name__, attempt, delay)
-            await sleep(delay)
-            continue
-        try:
-            return unwrap(response)
-        except (TikTokApiError, TikTokResponseError) as error:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            if last or not _retryable(error, idempotent):
-                raise
-            if retry_after is not None and retry_after > policy.max_retry_after:
-                raise
-            delay = policy.delay(attempt, retry_after, rng)
-            _log.warning("%s: %s, retry %d in %.2fs", label, error, attempt, delay)
-            await sleep(delay)
+    async for attempt in retries.TIKTOK_CALL.context(
+        on=backoff_hook(idempotent=idempotent, label=label)
+    ):
+        with attempt:
+            return await _send_once(send, label, attempt.num)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _retryable(error: TikTokApiError | TikTokResponseError, idempotent: bool) -> bool:
-    status = error.http_status
-    if status == 429 or (isinstance(error, TikTokApiError) and error.is_throttled):
-        return True
-    return idempotent and status is not None and status >= 500
+async def _send_once(
+    send: Callable[[], Awaitable[httpx.Response]], label: str, attempt: int
+) -> Any:
+    try:
+        response = await send()
+    except httpx.TransportError as exc:
+        raise TikTokTransportError(
+            # The auth host takes secrets in the query string: keep them out of the message.
+            redact(f"{label}: {type(exc).__name__} on attempt {attempt}: {exc}"),
+            sent=not isinstance(exc, NOT_SENT_ERRORS),
+        ) from exc
+    try:
+        return unwrap(response)
+    except (TikTokApiError, TikTokResponseError) as error:
+        error.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise

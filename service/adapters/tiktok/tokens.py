@@ -1,16 +1,22 @@
-"""Access tokens per shop: where they are kept, and who hands a valid one to the client.
+"""Access tokens per shop: who hands the client a valid one, and what happens when it dies.
 
-``TokenStore`` is the port a database adapter implements; ``InMemoryTokenStore`` serves tests and
-the demo. ``StoredTokenProvider`` refreshes before expiry and after TikTok says 105002, and marks a
-shop whose refresh token is dead so that nobody calls TikTok for it again until the seller
-re-authorizes. ``StaticTokenProvider`` is the seed's single ``TIKTOK_ACCESS_TOKEN``.
+Authorizations (``ShopAuthorization``) are kept behind the ``ShopDirectory`` port; this module
+never knows where. ``StoredTokenProvider`` refreshes before expiry and after TikTok says 105002,
+and marks a shop whose refresh token is dead so that nobody calls TikTok for it again until the
+seller authorizes again. ``StaticTokenProvider`` is the seed's single ``TIKTOK_ACCESS_TOKEN``.
+``DefaultShopTokenProvider`` serves the default shop from a stored authorization when the seller
+has made one (``authorize``), else from the static token, and every other shop from storage.
+
+Expiries are unix seconds, as TikTok's auth host sends them (``/api/v2/token/get``, ``refresh``).
 """
 
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from dataclasses import replace
+from typing import Protocol
+
+import structlog
 
 from service.adapters.tiktok.errors import (
     ReauthorizationRequiredError,
@@ -18,77 +24,38 @@ from service.adapters.tiktok.errors import (
     TikTokApiError,
 )
 from service.adapters.tiktok.models import TokenData
+from service.application.ports import ShopDirectory
+from service.domain.shops import ShopAuthorization
 
-AuthorizationStatus = Literal["active", "needs_reauthorization"]
-
-# Refresh this long before the access token expires (TikTok's tokens live about 7 days).
-DEFAULT_REFRESH_SKEW_SECONDS = 300
-
-
-@dataclass(frozen=True)
-class ShopTokens:
-    """One shop's authorization. Expiries are absolute unix seconds, as TikTok sends them."""
-
-    shop_id: str
-    access_token: str = field(repr=False)
-    access_token_expires_at: int
-    refresh_token: str = field(repr=False)
-    refresh_token_expires_at: int
-    cipher: str | None = None
-    status: AuthorizationStatus = "active"
-    # Why the shop needs re-authorization (TikTok's code and message), for the admin page.
-    status_reason: str | None = None
-    open_id: str | None = None
-    seller_name: str | None = None
-
-    @property
-    def needs_reauthorization(self) -> bool:
-        return self.status == "needs_reauthorization"
-
-    @classmethod
-    def from_token_data(
-        cls, shop_id: str, data: TokenData, cipher: str | None = None
-    ) -> "ShopTokens":
-        return cls(
-            shop_id=shop_id,
-            access_token=data.access_token,
-            access_token_expires_at=data.access_token_expire_in,
-            refresh_token=data.refresh_token,
-            refresh_token_expires_at=data.refresh_token_expire_in,
-            cipher=cipher,
-            open_id=data.open_id,
-            seller_name=data.seller_name,
-        )
+_log = structlog.get_logger(__name__)
 
 
-class TokenStore(Protocol):
-    async def get(self, shop_id: str) -> ShopTokens | None: ...
-
-    async def save(self, tokens: ShopTokens) -> None:
-        """Insert or replace the shop's record."""
-        ...
-
-
-class InMemoryTokenStore:
-    def __init__(self) -> None:
-        self._records: dict[str, ShopTokens] = {}
-
-    async def get(self, shop_id: str) -> ShopTokens | None:
-        return self._records.get(shop_id)
-
-    async def save(self, tokens: ShopTokens) -> None:
-        self._records[tokens.shop_id] = tokens
+def authorization_from(
+    shop_id: str, data: TokenData, cipher: str | None = None
+) -> ShopAuthorization:
+    """An active authorization of ``shop_id`` from a token answer (expiries as sent: unix s)."""
+    return ShopAuthorization(
+        shop_id=shop_id,
+        access_token=data.access_token,
+        access_token_expires_at=data.access_token_expire_in,
+        refresh_token=data.refresh_token,
+        refresh_token_expires_at=data.refresh_token_expire_in,
+        cipher=cipher,
+        open_id=data.open_id,
+        seller_name=data.seller_name,
+    )
 
 
 class TokenProvider(Protocol):
     """What the client asks for tokens. ``shop_id`` None is the default (or only) shop."""
 
     async def access_token(self, shop_id: str | None) -> str:
-        """A token to call with now; raises NeedsReauthorization without calling TikTok."""
+        """A token to call with now; raises ShopNeedsReauthorizationError without calling."""
         ...
 
     async def token_rejected(self, shop_id: str | None, rejected: str) -> str | None:
-        """TikTok said ``rejected`` expired (105002): a fresh token to retry once with, or None."""
+        """TikTok said ``rejected`` expired (105002): a fresh token to retry once with, or None
+        when nothing can refresh it."""
         ...
 
     async def authorization_lost(self, shop_id: str | None, error: TikTokApiError) -> None:
@@ -119,29 +86,36 @@ class TokenRefresher(Protocol):
 
 
 class StoredTokenProvider:
+    """Tokens from the directory, refreshed through ``refresher`` (``TikTokOAuth``).
+
+    ``now`` is the wall clock in unix seconds (expiries are compared with it).
+    """
+
     def __init__(
         self,
-        store: TokenStore,
+        directory: ShopDirectory,
         refresher: TokenRefresher,
         *,
-        refresh_skew_seconds: float = DEFAULT_REFRESH_SKEW_SECONDS,
         now: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._directory = directory
         self._refresher = refresher
-        self._skew = refresh_skew_seconds
         self._now = now
         # One refresh at a time per shop: concurrent callers wait for it and share the result.
         self._locks: dict[str, asyncio.Lock] = {}
 
+    async def holds(self, shop_id: str) -> bool:
+        """Whether the directory keeps an authorization for the shop (valid or not)."""
+        return await self._directory.authorization(shop_id) is not None
+
     async def access_token(self, shop_id: str | None) -> str:
         key = _required(shop_id)
         record = await self._usable(key)
-        if self._now() + self._skew < record.access_token_expires_at:
+        if record.fresh_at(self._now()):
             return record.access_token
         async with self._lock(key):
             record = await self._usable(key)
-            if self._now() + self._skew < record.access_token_expires_at:
+            if record.fresh_at(self._now()):
                 return record.access_token  # another caller refreshed meanwhile
             return (await self._refresh(record)).access_token
 
@@ -154,20 +128,20 @@ class StoredTokenProvider:
             return (await self._refresh(record)).access_token
 
     async def authorization_lost(self, shop_id: str | None, error: TikTokApiError) -> None:
-        record = await self._store.get(_required(shop_id))
+        record = await self._directory.authorization(_required(shop_id))
         if record is not None:
             await self._mark(record, f"{error.code}: {error.message}")
 
-    async def _usable(self, shop_id: str) -> ShopTokens:
-        record = await self._store.get(shop_id)
+    async def _usable(self, shop_id: str) -> ShopAuthorization:
+        record = await self._directory.authorization(shop_id)
         if record is None:
             raise ShopNeedsReauthorizationError(shop_id, "the shop was never authorized")
         if record.needs_reauthorization:
             raise ShopNeedsReauthorizationError(shop_id, record.status_reason or "marked")
         return record
 
-    async def _refresh(self, record: ShopTokens) -> ShopTokens:
-        if self._now() >= record.refresh_token_expires_at:
+    async def _refresh(self, record: ShopAuthorization) -> ShopAuthorization:
+        if not record.refreshable_at(self._now()):
             # Known dead: asking TikTok would only earn a 36004001.
             reason = "refresh token expired"
             await self._mark(record, reason)
@@ -177,19 +151,25 @@ class StoredTokenProvider:
         except ReauthorizationRequiredError as error:
             await self._mark(record, f"{error.code}: {error.message}")
             raise
-        fresh = ShopTokens.from_token_data(record.shop_id, data, record.cipher)
+        fresh = authorization_from(record.shop_id, data, record.cipher)
         fresh = replace(
             fresh,
             open_id=fresh.open_id or record.open_id,
             seller_name=fresh.seller_name or record.seller_name,
         )
-        await self._store.save(fresh)
+        await self._directory.save_authorization(fresh)
+        _log.info(
+            "tiktok.token.refreshed",
+            shop_id=record.shop_id,
+            access_token_expires_at=fresh.access_token_expires_at,
+        )
         return fresh
 
-    async def _mark(self, record: ShopTokens, reason: str) -> None:
-        await self._store.save(
+    async def _mark(self, record: ShopAuthorization, reason: str) -> None:
+        await self._directory.save_authorization(
             replace(record, status="needs_reauthorization", status_reason=reason)
         )
+        _log.warning("tiktok.authorization.lost", shop_id=record.shop_id, reason=reason)
 
     def _lock(self, shop_id: str) -> asyncio.Lock:
         lock = self._locks.get(shop_id)
@@ -205,21 +185,38 @@ def _required(shop_id: str | None) -> str:
 
 
 class DefaultShopTokenProvider:
-    """The seed's static token for the default shop; stored, refreshed tokens for the others."""
+    """The default shop: its stored authorization when there is one (refreshable), else the
+    seed's static token (``static`` None: no static token, so storage only). Other shops:
+    storage only. ``shop_id`` None means the default shop."""
 
-    def __init__(self, default_shop_id: str, static: TokenProvider, stored: TokenProvider) -> None:
+    def __init__(
+        self,
+        default_shop_id: str,
+        static: StaticTokenProvider | None,
+        stored: StoredTokenProvider,
+    ) -> None:
         self._default = default_shop_id
         self._static = static
         self._stored = stored
 
-    def _for(self, shop_id: str | None) -> TokenProvider:
-        return self._static if shop_id in (None, self._default) else self._stored
+    async def _for(self, shop_id: str | None) -> tuple[str, TokenProvider]:
+        key = shop_id or self._default
+        if key != self._default or self._static is None:
+            return key, self._stored
+        # Read each time: a seller authorizing the default shop takes over from the static
+        # token at once, in every worker.
+        if await self._stored.holds(key):
+            return key, self._stored
+        return key, self._static
 
     async def access_token(self, shop_id: str | None) -> str:
-        return await self._for(shop_id).access_token(shop_id)
+        key, provider = await self._for(shop_id)
+        return await provider.access_token(key)
 
     async def token_rejected(self, shop_id: str | None, rejected: str) -> str | None:
-        return await self._for(shop_id).token_rejected(shop_id, rejected)
+        key, provider = await self._for(shop_id)
+        return await provider.token_rejected(key, rejected)
 
     async def authorization_lost(self, shop_id: str | None, error: TikTokApiError) -> None:
-        await self._for(shop_id).authorization_lost(shop_id, error)
+        key, provider = await self._for(shop_id)
+        await provider.authorization_lost(key, error)

@@ -1,0 +1,400 @@
+"""The TikTok port over the Open API client: listings out, products and orders in, mapped.
+
+Everything a method raises is of the port's one family (``service.application.errors``):
+``AuthorizationRequired`` when only the seller can cure it, else ``GatewayError`` with TikTok's
+code and request id and whether a later try may work. The adapter's own exceptions never leave.
+
+Before each call the gateway asks the directory whether the shop is blocked (a deauthorization
+recorded by another worker stops calls at once); ``enabled`` answers synchronously from what
+those reads and ``refresh()`` last saw. A shop's ``shop_cipher`` comes from the directory, else
+from TikTok's authorized shops (then saved), and is kept for the process once known.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+import structlog
+
+from contracts.entities import Listing
+from service.adapters.tiktok.client import ShopRef, TikTokShopClient
+from service.adapters.tiktok.config import TikTokConfig
+from service.adapters.tiktok.errors import (
+    NeedsReauthorization,
+    ShopNeedsReauthorizationError,
+    TikTokError,
+    TikTokResponseError,
+)
+from service.adapters.tiktok.mapping import remote_order, remote_product
+from service.adapters.tiktok.models import (
+    ImageInput,
+    InventoryInput,
+    PriceInput,
+    ProductInput,
+    SkuInput,
+)
+from service.adapters.tiktok.oauth import TikTokOAuth
+from service.adapters.tiktok.onboarding import authorize_shops
+from service.adapters.tiktok.port_errors import gateway_error
+from service.adapters.tiktok.tokens import (
+    DefaultShopTokenProvider,
+    StaticTokenProvider,
+    StoredTokenProvider,
+)
+from service.adapters.tiktok.versions import MAX_PAGE_SIZE
+from service.application.errors import AuthorizationRequired, GatewayError
+from service.application.ports import DatabaseUnavailable, ShopDirectory
+from service.domain.money import from_minor_units
+from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.tiktok_status import map_product_status
+
+_log = structlog.get_logger(__name__)
+
+# TikTok audits every created or edited product, so that is its status right after a write.
+_STATUS_AFTER_WRITE = "PENDING"
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class TikTokApiGateway:
+    """The ``TikTokGateway`` port over TikTok Shop's Open API.
+
+    ``client`` makes the calls (its token provider decides which token each shop uses),
+    ``oauth`` exchanges authorization codes, ``directory`` keeps authorizations, ciphers and
+    blocks. ``default_category_id`` is used for a listing without ``metadata.categoryId``;
+    ``default_inventory`` (>= 0) for one without ``metadata.inventory``;
+    ``shipping_provider_id`` is TikTok's id of the carrier ``mark_shipped`` names; ``page_size``
+    is 1..100 per search page. ValueError for a bad option.
+    """
+
+    def __init__(
+        self,
+        client: TikTokShopClient,
+        oauth: TikTokOAuth,
+        directory: ShopDirectory,
+        *,
+        default_category_id: str | None = None,
+        default_inventory: int = 0,
+        shipping_provider_id: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        if default_inventory < 0:
+            raise ValueError("default_inventory must not be negative")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+        self._client = client
+        self._oauth = oauth
+        self._directory = directory
+        self._category_id = default_category_id
+        self._inventory = default_inventory
+        self._shipping_provider_id = shipping_provider_id
+        self._page_size = page_size
+        # Blocked shops and why, as last read; `enabled` answers from it.
+        self._blocked: dict[str, str] = {}
+        # Ciphers never change for a shop, so once known they are kept for the process.
+        self._ciphers: dict[str, str] = {}
+        # Concurrent first calls for a shop ask TikTok for its cipher once.
+        self._cipher_locks: dict[str, asyncio.Lock] = {}
+
+    # --- the port ----------------------------------------------------------------------------
+
+    def enabled(self, shop_id: str) -> bool:
+        """False while the shop is blocked, as the last read of the directory saw it."""
+        return shop_id not in self._blocked
+
+    async def refresh(self) -> None:
+        """Reload which shops are blocked (at start-up); GatewayError if the directory fails."""
+        async with self._port(None):
+            self._blocked = dict(await self._directory.blocked_shops())
+
+    async def check_connection(self, shop_id: str) -> str | None:
+        """None when TikTok answers for the shop with its token, else why not (one sentence)."""
+        try:
+            async with self._port(shop_id):
+                reason = await self._blocked_reason(shop_id)
+                if reason is not None:
+                    return _blocked_message(shop_id, reason)
+                await self._client.authorized_shops(shop_id)
+                await self._cipher(shop_id)  # the token must also cover this shop
+        except GatewayError as error:
+            return error.message
+        return None
+
+    async def authorize(self, auth_code: str) -> list[str]:
+        """Exchange a seller's authorization code, store the tokens of every shop it covers and
+        lift their recorded deauthorizations; answers the shop ids."""
+        async with self._port(None):
+            records = await authorize_shops(auth_code, self._oauth, self._client, self._directory)
+            for record in records:
+                await self._directory.lift_deauthorization(record.shop_id)
+                if record.cipher:
+                    self._ciphers[record.shop_id] = record.cipher
+                await self._blocked_reason(record.shop_id)
+            _log.info("tiktok.shops.authorized", shop_ids=[r.shop_id for r in records])
+            return [record.shop_id for record in records]
+
+    async def push_product(self, shop_id: str, listing: Listing) -> RemoteProduct:
+        """Create the product (202309, no external id yet) or edit it (202509); answers it as
+        TikTok holds it right after the write (status pending: TikTok audits every write)."""
+        body = self._product_body(listing)  # before any call: a bad listing costs no request
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            if listing.external_product_id is None:
+                result = await self._client.create_product(shop, body)
+            else:
+                result = await self._client.edit_product(shop, listing.external_product_id, body)
+        # The write answer has no status or time; a detail call would double the requests, and
+        # its failure would hide a product that TikTok did create.
+        return RemoteProduct(
+            external_product_id=result.product_id,
+            title=body.title,
+            status=map_product_status(_STATUS_AFTER_WRITE),
+            price=listing.price,
+            currency=listing.currency,
+            updated_at=None,
+        )
+
+    async def delete_product(self, shop_id: str, external_product_id: str) -> None:
+        """Delete one product (202309); GatewayError with TikTok's code when it was not."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            result = await self._client.delete_products(shop, [external_product_id])
+        if result.errors:
+            # TikTok answers code 0 and lists per-product failures; this one is ours to report.
+            error = result.errors[0]
+            raise GatewayError(
+                f"TikTok did not delete product {external_product_id} ({error.code}): "
+                f"{error.message or 'no reason given'}",
+                code=error.code or None,
+            )
+
+    async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]:
+        """Every product of the shop (search 202502), page after page."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            async for product in self._client.search_products(shop, page_size=self._page_size):
+                yield _mapped(remote_product, product, f"product {product.id}")
+
+    async def orders(self, shop_id: str) -> AsyncIterator[RemoteOrder]:
+        """Every order of the shop (search 202309), page after page."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            async for order in self._client.search_orders(shop, page_size=self._page_size):
+                yield _mapped(remote_order, order, f"order {order.id}")
+
+    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+        """Full orders by TikTok id (detail 202507, 50 ids per call)."""
+        if not ids:
+            return []
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            orders = await self._client.order_details(shop, ids)
+            return [_mapped(remote_order, order, f"order {order.id}") for order in orders]
+
+    async def mark_shipped(
+        self, shop_id: str, external_order_id: str, tracking_number: str
+    ) -> None:
+        """Ship the order's package with our carrier's tracking number (fulfillment 202309)."""
+        if not self._shipping_provider_id:
+            raise GatewayError(
+                "No TikTok shipping provider id is configured for shipments: "
+                "set TIKTOK_SHIPPING_PROVIDER_ID"
+            )
+        if not tracking_number:
+            raise GatewayError(f"Shipping TikTok order {external_order_id} needs a tracking number")
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.mark_package_shipped(
+                shop, external_order_id, tracking_number, self._shipping_provider_id
+            )
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients the API client and the OAuth client made for themselves."""
+        await self._client.aclose()
+        await self._oauth.aclose()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def _blocked_reason(self, shop_id: str) -> str | None:
+        # Read afresh: a deauthorization recorded by another worker must stop calls at once,
+        # not at the next refresh; the cache behind `enabled` follows.
+        reason = await self._directory.blocked_reason(shop_id)
+        if reason is None:
+            self._blocked.pop(shop_id, None)
+        else:
+            self._blocked[shop_id] = reason
+        return reason
+
+    async def _shop(self, shop_id: str) -> ShopRef:
+        reason = await self._blocked_reason(shop_id)
+        if reason is not None:
+            _log.info("tiktok.shop.blocked", shop_id=shop_id, reason=reason)
+            raise AuthorizationRequired(_blocked_message(shop_id, reason))
+        return ShopRef(shop_id, await self._cipher(shop_id))
+
+    async def _cipher(self, shop_id: str) -> str:
+        known = self._ciphers.get(shop_id)
+        if known:
+            return known
+        lock = self._cipher_locks.setdefault(shop_id, asyncio.Lock())
+        async with lock:
+            known = self._ciphers.get(shop_id)
+            if known:
+                return known
+            cipher = await self._directory.cipher(shop_id)
+            if not cipher:
+                cipher = await self._fetch_cipher(shop_id)
+                await self._directory.save_cipher(shop_id, cipher)
+            self._ciphers[shop_id] = cipher
+            return cipher
+
+    async def _fetch_cipher(self, shop_id: str) -> str:
+        shops = await self._client.authorized_shops(shop_id)
+        match = next((s for s in shops if s.id == shop_id), None)
+        if match is None and len(shops) == 1:
+            # The seed's single configured shop may go by a name of ours rather than TikTok's
+            # id; a token that covers exactly one shop leaves no doubt which shop it is.
+            match = shops[0]
+        if match is None:
+            covered = ", ".join(s.id for s in shops) or "none"
+            raise ShopNeedsReauthorizationError(
+                shop_id, f"the access token does not cover this shop (it covers: {covered})"
+            )
+        _log.info("tiktok.cipher.fetched", shop_id=shop_id)
+        return match.cipher
+
+    @asynccontextmanager
+    async def _port(self, shop_id: str | None) -> AsyncIterator[None]:
+        """Whatever the block raises leaves as a GatewayError."""
+        try:
+            yield
+        except GatewayError:
+            raise
+        except NeedsReauthorization as exc:
+            if shop_id is not None:
+                await self._note_lost(shop_id)
+            raise gateway_error(exc, shop_id) from exc
+        except TikTokError as exc:
+            raise gateway_error(exc, shop_id) from exc
+        except DatabaseUnavailable as exc:
+            raise GatewayError(
+                f"The shop directory (database) did not answer, so TikTok was not called: {exc}",
+                retryable=True,
+            ) from exc
+        except Exception as exc:
+            # A defect, not TikTok's doing: logged with its traceback, reported as a failure.
+            _log.exception("tiktok.gateway.unexpected_error", shop_id=shop_id)
+            raise GatewayError(
+                f"The TikTok call failed unexpectedly ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    async def _note_lost(self, shop_id: str) -> None:
+        # The token provider has recorded TikTok's verdict; let `enabled` see it now. A failed
+        # read must not hide the verdict itself.
+        try:
+            await self._blocked_reason(shop_id)
+        except Exception:
+            _log.warning("tiktok.shop.block_unread", shop_id=shop_id, exc_info=True)
+
+    def _product_body(self, listing: Listing) -> ProductInput:
+        if not listing.image_url:
+            raise GatewayError(f"Listing {listing.id} has no image; TikTok needs at least one")
+        if listing.price is None:
+            raise GatewayError(f"Listing {listing.id} has no price")
+        if listing.price < 0:
+            raise GatewayError(f"Listing {listing.id} has a negative price")
+        metadata = listing.metadata
+        category = metadata.get("categoryId") or self._category_id
+        if not category:
+            raise GatewayError(
+                f"Listing {listing.id} has no TikTok category: set metadata.categoryId "
+                "or configure a default category"
+            )
+        warehouse = metadata.get("warehouseId")
+        try:
+            amount = from_minor_units(listing.price, listing.currency)
+        except (TypeError, ValueError) as exc:
+            raise GatewayError(
+                f"Listing {listing.id} has a price TikTok cannot take: {exc}"
+            ) from exc
+        return ProductInput(
+            title=listing.title,
+            description=listing.description or listing.title,
+            category_id=str(category),
+            # TikTok wants the URI of an image uploaded through its image API; the URL is passed
+            # as the URI until uploads exist (the simulator accepts any URI).
+            main_images=[ImageInput(uri=listing.image_url)],
+            skus=[
+                SkuInput(
+                    # seller_sku is our product id, so TikTok's orders name our product.
+                    seller_sku=listing.local_product_id,
+                    price=PriceInput(amount=amount, currency=listing.currency),
+                    inventory=[
+                        InventoryInput(
+                            quantity=_inventory(listing, self._inventory),
+                            warehouse_id=str(warehouse) if warehouse else None,
+                        )
+                    ],
+                )
+            ],
+        )
+
+
+def _blocked_message(shop_id: str, reason: str) -> str:
+    return f"Shop {shop_id} cannot be called until the seller re-authorizes: {reason}"
+
+
+def _inventory(listing: Listing, default: int) -> int:
+    value: Any = listing.metadata.get("inventory", default)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GatewayError(f"Listing {listing.id}: metadata.inventory must be a whole number >= 0")
+    return value
+
+
+def _mapped(mapping: Callable[[In], Out], value: In, what: str) -> Out:
+    try:
+        return mapping(value)
+    except ValueError as exc:  # an amount finer than its currency allows, say
+        raise TikTokResponseError(f"{what}: {exc}", None) from exc
+
+
+# --- wiring --------------------------------------------------------------------------------------
+
+
+def build_api_gateway(
+    config: TikTokConfig,
+    directory: ShopDirectory,
+    *,
+    default_shop_id: str,
+    static_access_token: str | None = None,
+    default_category_id: str | None = None,
+    default_inventory: int = 0,
+    shipping_provider_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TikTokApiGateway:
+    """The gateway with its HTTP clients and token providers.
+
+    The default shop uses its stored authorization when the seller made one (refreshed as
+    needed), else ``static_access_token`` (the seed's ``TIKTOK_ACCESS_TOKEN``); every other shop
+    its stored authorization. Call ``refresh()`` before serving and ``aclose()`` at the end.
+    """
+    oauth = TikTokOAuth(config, transport=transport)
+    tokens = DefaultShopTokenProvider(
+        default_shop_id,
+        StaticTokenProvider(static_access_token) if static_access_token else None,
+        StoredTokenProvider(directory, oauth),
+    )
+    client = TikTokShopClient(config, tokens, transport=transport)
+    return TikTokApiGateway(
+        client,
+        oauth,
+        directory,
+        default_category_id=default_category_id,
+        default_inventory=default_inventory,
+        shipping_provider_id=shipping_provider_id,
+    )
