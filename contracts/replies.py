@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from contracts import commands as c
 from contracts.entities import (
     CatalogSync,
-    Job,
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
+    Job,
     Listing,
 )
 from contracts.wire import WireModel

@@ -22,7 +22,7 @@ from service.application.messagebus import MessageBus
 from service.application.outbox import OutboxRelay
 from service.entrypoints.worker.spawner import TaskSpawner
 from service.entrypoints.worker.subscribers import command_subscriber, webhook_subscriber
-from service.entrypoints.worker.tiktok import TikTokWiring, tiktok_wiring
+from service.entrypoints.worker.tiktok import tiktok_gateway
 from service.settings import Settings
 
 
@@ -63,12 +63,12 @@ class Worker:
             sweep_seconds=settings.outbox_sweep_seconds,
         )
         self.spawner = TaskSpawner()
-        self.jobs = MongoJobs(self.db)
-        self.tiktok: TikTokWiring = tiktok_wiring(settings, self.db)
+        self.jobs = MongoJobs(self.db, self.relay.hand)
+        self.tiktok = tiktok_gateway(settings, self.db)
         self.bus = MessageBus(
             new_uow=lambda: MongoUnitOfWork(self.db, self.relay.hand),
             views=MongoViews(self.db),
-            tiktok=self.tiktok.gateway,
+            tiktok=self.tiktok,
             jobs=self.jobs,
             spawner=self.spawner,
             config=app_config(settings),
@@ -99,7 +99,7 @@ class Worker:
         )
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running
-        await self.tiktok.start()
+        await self.tiktok.refresh()
         await self.broker.start()
         self.relay.start()
 
@@ -110,5 +110,5 @@ class Worker:
         await self.broker.stop()
         await self.spawner.close()
         await self.relay.stop()
-        await self.tiktok.close()
+        await self.tiktok.aclose()
         await self.db.close()

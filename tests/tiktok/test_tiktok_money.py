@@ -22,7 +22,8 @@ from service.domain.money import (
         ("0.00", "GBP", 0),
         ("1500", "JPY", 1500),
         ("1500.00", "JPY", 1500),
-        ("250000", "IDR", 250000),
+        ("250000", "IDR", 25000000),
+        ("0.01", "IDR", 1),
         ("99000", "VND", 99000),
         ("1.234", "KWD", 1234),
         ("19.99", "usd", 1999),
@@ -79,8 +80,14 @@ def test_round_trip(minor: int, currency: str) -> None:
 
 
 def test_exponents() -> None:
+    # ISO 4217's exponents: IDR has 2 (TikTok's own Indonesian examples carry "0.01").
     exponents = {c: currency_exponent(c) for c in ("USD", "JPY", "KRW", "VND", "IDR", "BHD")}
-    assert exponents == {"USD": 2, "JPY": 0, "KRW": 0, "VND": 0, "IDR": 0, "BHD": 3}
+    assert exponents == {"USD": 2, "JPY": 0, "KRW": 0, "VND": 0, "IDR": 2, "BHD": 3}
+
+
+def test_a_code_that_is_not_an_iso_4217_currency_is_refused() -> None:
+    with pytest.raises(ValueError, match="ISO 4217"):
+        currency_exponent("XYZ")
 
 
 def test_optional_amounts() -> None:

@@ -16,7 +16,13 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from contracts.entities import CatalogSync, Job, JobFailure, JobKind, JobStatus, SyncFailure
 from contracts.events import Event
 from service.adapters.mongo.database import CATALOG_SYNCS, JOBS, LOCKS, NEWEST_FIRST, Database
-from service.adapters.mongo.documents import from_document, outbox_documents, to_document
+from service.adapters.mongo.documents import (
+    from_document,
+    outbox_documents,
+    outbox_entries,
+    to_document,
+)
+from service.adapters.mongo.unit_of_work import Handoff, no_handoff
 from service.application.ports import DatabaseUnavailable, PageRequest
 from service.domain.time import utcnow
 
@@ -31,7 +37,8 @@ def _lock_id(shop_id: str) -> str:
 
 
 class MongoJobs:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, handoff: Handoff = no_handoff) -> None:
+        self._handoff = handoff
         self._syncs = db.collection(CATALOG_SYNCS)
         self._locks = db.collection(LOCKS)
         self._jobs = db.collection(JOBS)
@@ -115,9 +122,12 @@ class MongoJobs:
             "$set": {"status": sync.status, "error": sync.error, "completed_at": sync.completed_at},
             "$inc": {"version": 1},
         }
-        if events:
-            update["$push"] = {"outbox": {"$each": outbox_documents(events)}}
+        outbox = outbox_documents(events)
+        if outbox:
+            update["$push"] = {"outbox": {"$each": outbox}}
         await self._syncs.update_one({"_id": sync.id}, update)
+        if outbox:
+            self._handoff(outbox_entries(CATALOG_SYNCS, sync.id, outbox))
 
     # --- pull jobs -----------------------------------------------------------------------
 

@@ -95,7 +95,6 @@ class MongoShopDirectory:
 
     def __init__(self, db: Database) -> None:
         self.collection = db.collection(SHOPS)
-        self.locks = db.locks
 
     async def authorization(self, shop_id: str) -> ShopAuthorization | None:
         """The shop's stored tokens, or None (never authorized by OAuth)."""
@@ -154,5 +153,5 @@ class MongoShopDirectory:
         await self._set(shop_id, {"deauthorized_at": None}, upsert=False)
 
     async def _set(self, shop_id: str, fields: dict[str, Any], *, upsert: bool) -> None:
-        async with self.locks.hold(SHOPS, shop_id), _database():
+        async with _database():
             await self.collection.update_one({"_id": shop_id}, {"$set": fields}, upsert=upsert)

@@ -45,7 +45,7 @@ from service.adapters.tiktok.tokens import (
 )
 from service.adapters.tiktok.versions import MAX_PAGE_SIZE
 from service.application.errors import AuthorizationRequired, GatewayError
-from service.application.ports import DatabaseUnavailable, ShopDirectory
+from service.application.ports import DatabaseUnavailable, ShopDirectory, Unreadable
 from service.domain.money import from_minor_units
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.tiktok_status import map_product_status
@@ -171,19 +171,22 @@ class TikTokApiGateway:
                 code=error.code or None,
             )
 
-    async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]:
-        """Every product of the shop (search 202502), page after page."""
+    async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct | Unreadable]:
+        """Every product of the shop (search 202502), page after page; one whose fields cannot
+        be read is yielded as `Unreadable` with the reason, and the pull goes on."""
         async with self._port(shop_id):
             shop = await self._shop(shop_id)
             async for product in self._client.search_products(shop, page_size=self._page_size):
-                yield _mapped(remote_product, product, f"product {product.id}")
+                yield _tolerated(remote_product, product, product.id)
 
-    async def orders(self, shop_id: str) -> AsyncIterator[RemoteOrder]:
-        """Every order of the shop (search 202309), page after page."""
+    async def orders(self, shop_id: str) -> AsyncIterator[RemoteOrder | Unreadable]:
+        """Every order of the shop (search 202309), page after page; one whose fields cannot
+        be read (an amount finer than its currency allows) is yielded as `Unreadable` with the
+        reason, and the pull goes on."""
         async with self._port(shop_id):
             shop = await self._shop(shop_id)
             async for order in self._client.search_orders(shop, page_size=self._page_size):
-                yield _mapped(remote_order, order, f"order {order.id}")
+                yield _tolerated(remote_order, order, order.id)
 
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
         """Full orders by TikTok id (detail 202507, 50 ids per call)."""
@@ -354,6 +357,13 @@ def _inventory(listing: Listing, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise GatewayError(f"Listing {listing.id}: metadata.inventory must be a whole number >= 0")
     return value
+
+
+def _tolerated(mapping: Callable[[In], Out], value: In, ref: str) -> Out | Unreadable:
+    try:
+        return mapping(value)
+    except ValueError as exc:
+        return Unreadable(ref=ref, reason=f"TikTok's record could not be read: {exc}")
 
 
 def _mapped(mapping: Callable[[In], Out], value: In, what: str) -> Out:
