@@ -10,6 +10,8 @@ from simulator.core import Simulator
 from simulator.logistics import DEFAULT_DELIVERY_OPTION, DELIVERY_OPTIONS
 from simulator.world import Order, Product, Shop
 
+_LEGACY_STATUS_CODES = frozenset({"100", "105", "111", "112", "114", "121", "122", "130", "140"})
+
 
 class SeedModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -99,7 +101,9 @@ class OrderSeed(SeedModel):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str) -> str:
-        if value not in fulfillment.ORDER_STATUSES:
+        # Older numeric codes (111 for AWAITING_SHIPMENT...) are kept as given, as TikTok still
+        # sends them; the simulator's own flows act on the named statuses only.
+        if value not in fulfillment.ORDER_STATUSES and value not in _LEGACY_STATUS_CODES:
             raise ValueError(f"unknown order status {value!r}")
         return value
 
