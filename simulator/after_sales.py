@@ -266,7 +266,7 @@ def _new_cancellation(
         create_time=now,
         update_time=now,
     )
-    world.books.cancellations[c.id] = c
+    world.books.add_cancellation(c)
     return c
 
 
@@ -561,7 +561,7 @@ def buyer_requests_return(
         aftersales_status="PENDING_REQUEST_REVIEW",
         aftersales_update_time=now,
     )
-    world.books.returns[r.id] = r
+    world.books.add_return(r)
     order.update_time = sim.bump(order.update_time)
     _return_webhook(sim, r)
     _aftersales_webhook(sim, r)

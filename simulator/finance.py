@@ -232,12 +232,15 @@ def settle_due(sim: Simulator) -> None:
     """Settle every order whose statement time has come (frozen amounts, statement entry)."""
     books = sim.world.books
     now = sim.now()
-    for order in sim.world.orders.values():
-        if order.id in books.settlements:
-            continue
+    # Settling needs 8 days since delivery at least: most candidates are skipped unread.
+    cutoff = now - SETTLEMENT_DELAY
+    due = sorted(o for o, delivered in books.awaiting_settlement.items() if delivered <= cutoff)
+    for order_id in due:
+        order = sim.world.orders[order_id]
         at = settles_at(sim, order)
         if at is None or at > now:
             continue
+        del books.awaiting_settlement[order.id]
         statement = _statement(sim, order.shop_id, at, order.currency)
         statement.order_ids.append(order.id)
         books.settlements[order.id] = Settlement(

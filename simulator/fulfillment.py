@@ -74,6 +74,9 @@ def set_order_status(sim: Simulator, order: Order, status: str, *, notify: bool 
     order.update_time = sim.bump(order.update_time)
     if status == "ON_HOLD":
         order.is_on_hold_order = True
+        if order.on_hold_until is None:
+            order.on_hold_until = now + ON_HOLD_SECONDS
+            sim.world.books.held_orders.add(order.id)
     if status not in ("UNPAID",) and order.paid_time is None:
         order.paid_time = now
     if status != "ON_HOLD":
@@ -82,6 +85,7 @@ def set_order_status(sim: Simulator, order: Order, status: str, *, notify: bool 
         order.collection_time = now
     if status in ("DELIVERED", "COMPLETED") and order.delivery_time is None:
         order.delivery_time = now
+        sim.world.books.awaiting_settlement[order.id] = now
     if status == "CANCELLED" and order.cancel_time is None:
         order.cancel_time = now
     if previous == "UNPAID" and status != "UNPAID":
@@ -110,7 +114,7 @@ def open_package(sim: Simulator, order: Order) -> Package | None:
         return None
     now = sim.now()
     package = Package(sim.world.next_id("1153"), order.shop_id, order.id, lines, now, now)
-    books.packages[package.id] = package
+    books.add_package(package)
     order.packages.append({"id": package.id})
     status = _PACKAGE_STATUS.get(order.status)
     if status is not None and status != "TO_FULFILL":
@@ -125,7 +129,7 @@ def split(sim: Simulator, order: Order, package: Package, line_ids: list[str]) -
     moved.split_tag = package.split_tag = "SPLIT"
     package.line_item_ids = [i for i in package.line_item_ids if i not in line_ids]
     package.update_time = now
-    sim.world.books.packages[moved.id] = moved
+    sim.world.books.add_package(moved)
     order.packages.append({"id": moved.id})
     publish_package_update(sim, order, [package, moved], "SPLIT", "ROLE_SELLER")
     return moved

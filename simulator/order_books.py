@@ -189,11 +189,20 @@ class PendingRetry:
 
 
 class OrderBooks:
+    """Records by id, plus indexes by order id (a generated world holds 100,000 orders)."""
+
     def __init__(self) -> None:
         self.subscriptions: dict[tuple[str, int], Subscription] = {}
         self.packages: dict[str, Package] = {}
         self.cancellations: dict[str, Cancellation] = {}
         self.returns: dict[str, ReturnRequest] = {}
+        self._packages_by_order: dict[str, list[Package]] = {}
+        self._cancellations_by_order: dict[str, list[Cancellation]] = {}
+        self._returns_by_order: dict[str, list[ReturnRequest]] = {}
+        # Orders with a remorse hour to end; delivered orders not settled yet, each with the
+        # earliest time it can settle (its delivery's), so that most are skipped unread.
+        self.held_orders: set[str] = set()
+        self.awaiting_settlement: dict[str, int] = {}
         self.settlements: dict[str, Settlement] = {}  # by order id
         self.statements: dict[str, Statement] = {}
         self.deliveries: list[WebhookDelivery] = []
@@ -201,14 +210,26 @@ class OrderBooks:
         # (shop id, call and idempotency key) of reverse-flow decisions already applied.
         self.idempotency_keys: set[tuple[str, str]] = set()
 
+    def add_package(self, package: Package) -> None:
+        self.packages[package.id] = package
+        self._packages_by_order.setdefault(package.order_id, []).append(package)
+
+    def add_cancellation(self, cancellation: Cancellation) -> None:
+        self.cancellations[cancellation.id] = cancellation
+        self._cancellations_by_order.setdefault(cancellation.order_id, []).append(cancellation)
+
+    def add_return(self, request: ReturnRequest) -> None:
+        self.returns[request.id] = request
+        self._returns_by_order.setdefault(request.order_id, []).append(request)
+
     def packages_of(self, order_id: str) -> list[Package]:
-        return [p for p in self.packages.values() if p.order_id == order_id]
+        return list(self._packages_by_order.get(order_id, ()))
 
     def cancellations_of(self, order_id: str) -> list[Cancellation]:
-        return [c for c in self.cancellations.values() if c.order_id == order_id]
+        return list(self._cancellations_by_order.get(order_id, ()))
 
     def returns_of(self, order_id: str) -> list[ReturnRequest]:
-        return [r for r in self.returns.values() if r.order_id == order_id]
+        return list(self._returns_by_order.get(order_id, ()))
 
     def return_by_aftersales(self, aftersales_id: str) -> ReturnRequest | None:
         return next((r for r in self.returns.values() if r.aftersales_id == aftersales_id), None)

@@ -222,6 +222,10 @@ def add_order(sim: Simulator, seed: OrderSeed) -> Order:
     )
     _stamp_times(order)
     world.orders[order.id] = order
+    if order.on_hold_until is not None:
+        world.books.held_orders.add(order.id)
+    if order.delivery_time is not None:
+        world.books.awaiting_settlement[order.id] = order.delivery_time
     fulfillment.open_package(sim, order)
     return order
 

@@ -34,9 +34,12 @@ def _due_steps(sim: Simulator) -> list[tuple[int, str, Callable[[], None]]]:
     now = sim.now()
     books = sim.world.books
     steps: list[tuple[int, str, Callable[[], None]]] = []
-    for order in sim.world.orders.values():
+    for order_id in list(books.held_orders):
+        order = sim.world.orders[order_id]
         held = order.on_hold_until
-        if order.status == "ON_HOLD" and held is not None and held <= now:
+        if order.status != "ON_HOLD" or held is None:
+            books.held_orders.discard(order_id)
+        elif held <= now:
             steps.append((held, order.id, _release(sim, order.id)))
     for c in books.cancellations.values():
         deadline = after_sales.cancellation_deadline(c)

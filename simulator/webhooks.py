@@ -120,13 +120,13 @@ def envelope(
 
 
 def numeric_ids(value: Any) -> Any:
-    """Digit-string ids (keys ending in ``id``) as JSON numbers, as some TikTok samples have."""
+    """Digit-string ids (``id``, ``*_id``) as JSON numbers, as some TikTok samples have them."""
     if isinstance(value, list):
         return [numeric_ids(item) for item in value]
     if isinstance(value, dict):
         return {
             key: int(item)
-            if key.endswith("id") and isinstance(item, str) and item.isdigit()
+            if (key == "id" or key.endswith("_id")) and isinstance(item, str) and item.isdigit()
             else numeric_ids(item)
             for key, item in value.items()
         }
@@ -233,7 +233,7 @@ def send_raw(
 
 def _schedule(sim: Simulator, entry: WebhookDelivery, raw: bytes, delay: float) -> None:
     box = _outbox(sim)
-    task = asyncio.get_running_loop().create_task(_deliver(sim, box, entry, raw, delay))
+    task = sim.spawn(_deliver(sim, box, entry, raw, delay))  # cancelled when the app stops
     box.tasks.add(task)
     task.add_done_callback(box.tasks.discard)
 
