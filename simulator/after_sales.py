@@ -147,6 +147,7 @@ def returnable_line_ids(sim: Simulator, order: Order, return_type: str) -> list[
 
 
 def refund_for(order: Order, line_ids: list[str]) -> Refund:
+    """What refunding ``line_ids`` gives back: sale prices, or the whole payment for all lines."""
     currency = order.currency
     items = {i["id"]: i for i in order.line_items}
     per_line = {line: items[line]["sale_price"] for line in line_ids}
@@ -189,6 +190,7 @@ def refund_amount(refund: Refund, total: str | None = None) -> dict[str, str]:
 
 
 def line_refund_amount(refund: Refund, line_id: str) -> dict[str, str]:
+    """One line item's ``RefundAmount`` (its sale price; shipping and tax stay order-level)."""
     zero = money.fmt(Decimal(0), refund.currency)
     part = refund.per_line.get(line_id, zero)
     return {
@@ -351,6 +353,10 @@ def approve_cancellation(sim: Simulator, c: Cancellation) -> None:
 
 
 def reject_cancellation(sim: Simulator, c: Cancellation, reason: str, comment: str | None) -> None:
+    """The seller refuses (202309): CANCEL, pushed as CANCELLATION_REQUEST_CANCELLED.
+
+    Raises ``ApiFailure`` CANCELLATION_NOT_PENDING or INVALID_REJECT_REASON.
+    """
     if c.status != PENDING:
         raise _refused(
             codes.CANCELLATION_NOT_PENDING, f"cancellation {c.id} is {c.status}, not pending"
@@ -401,6 +407,7 @@ def cancel_lines(sim: Simulator, order: Order, line_ids: list[str], reason: str,
 
 
 def complete_cancellation(sim: Simulator, c: Cancellation) -> None:
+    """The refund reached the buyer: COMPLETE (push 11)."""
     c.status = C_COMPLETE
     c.refund_due = None
     c.update_time = sim.now()
@@ -408,6 +415,7 @@ def complete_cancellation(sim: Simulator, c: Cancellation) -> None:
 
 
 def cancellation_deadline(c: Cancellation) -> int | None:
+    """When the system approves a buyer's request nobody answered (24 h), while pending."""
     if c.status == PENDING and c.cancel_type == "BUYER_CANCEL":
         return c.create_time + CANCEL_RESPONSE_SECONDS
     return None
@@ -729,6 +737,7 @@ def _succeed_return(sim: Simulator, r: ReturnRequest, partial_total: str | None 
 
 
 def refunded_total(r: ReturnRequest) -> str:
+    """The decimal string refunded: the partial amount if the seller gave one, else the total."""
     return r.partial_refund_total or r.refund.total
 
 
@@ -775,6 +784,7 @@ def complete_return_refund(sim: Simulator, r: ReturnRequest) -> None:
 
 
 def return_next_action(r: ReturnRequest) -> list[dict[str, Any]]:
+    """``seller_next_action_response``: what the seller must answer, and by when."""
     deadline = return_deadline(r)
     if deadline is None:
         return []
@@ -850,6 +860,7 @@ def sku_return_request_api(sim: Simulator, r: ReturnRequest) -> dict[str, Any]:
 
 
 def aftersales_line_items(sim: Simulator, r: ReturnRequest) -> list[dict[str, Any]]:
+    """The after-sales ``LineItem`` entries (one per returned unit)."""
     items = {i["id"]: i for i in sim.world.orders[r.order_id].line_items}
     return [
         {

@@ -28,17 +28,23 @@ class _Body(BaseModel):
 
 
 class CancellationRequest(_Body):
+    """Body of ``POST /_sim/orders/{order_id}/cancellation_request``."""
+
     reason: str | None = None  # one of after_sales.BUYER_CANCEL_REASONS (the first by default)
     line_item_ids: list[str] | None = None  # default: every line item that can be cancelled
 
 
 class ReturnRequestBody(_Body):
+    """Body of ``POST /_sim/orders/{order_id}/return_request``."""
+
     return_type: str = "REFUND"  # REFUND or RETURN_AND_REFUND
     line_item_ids: list[str] | None = None  # default: every line item that can be returned
     reason: str | None = None  # one of after_sales.RETURN_REASONS (the first by default)
 
 
 class BuyerShipment(_Body):
+    """Body of ``POST /_sim/returns/{return_id}/buyer_shipped``."""
+
     tracking_number: str = "SIMRETURN0001"
     provider_id: str = "6617"
     # The package reaches the seller too (RMA PENDING_PACKAGE_REVIEW), else it stays in transit.
@@ -46,11 +52,15 @@ class BuyerShipment(_Body):
 
 
 class PlatformStatus(_Body):
+    """Body of ``POST /_sim/products/{product_id}/platform_status``."""
+
     status: str  # FREEZE or PLATFORM_DEACTIVATED
     reason: str = "Violation of TikTok Shop product listing policy"
 
 
 class InventoryChange(_Body):
+    """Body of ``POST /_sim/products/{product_id}/inventory_changed``."""
+
     sku_id: str | None = None  # default: the product's first SKU
     delta: int
     trigger_source: str = "SELLER_CENTER"
@@ -68,6 +78,8 @@ Handler = Callable[[Simulator, Request], Awaitable[Any]]
 
 
 def control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A control endpoint: runs what fell due first; a state-machine refusal answers 409."""
+
     async def endpoint(request: Request) -> Response:
         sim: Simulator = request.app.state.sim
         try:
@@ -114,6 +126,7 @@ async def request_return(sim: Simulator, request: Request) -> dict[str, Any]:
 
 @control
 async def buyer_shipped(sim: Simulator, request: Request) -> dict[str, Any]:
+    """The buyer sends a return back (AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM)."""
     r = sim.world.books.returns.get(request.path_params["return_id"])
     if r is None:
         raise ControlError(404, "unknown return")
@@ -128,6 +141,7 @@ async def buyer_shipped(sim: Simulator, request: Request) -> dict[str, Any]:
 
 @control
 async def get_cancellation(sim: Simulator, request: Request) -> dict[str, Any]:
+    """A cancellation as the search answers it."""
     c = sim.world.books.cancellations.get(request.path_params["cancel_id"])
     if c is None:
         raise ControlError(404, "unknown cancellation")
@@ -136,6 +150,7 @@ async def get_cancellation(sim: Simulator, request: Request) -> dict[str, Any]:
 
 @control
 async def get_return(sim: Simulator, request: Request) -> dict[str, Any]:
+    """A return as the search answers it, with its after-sales request."""
     r = sim.world.books.returns.get(request.path_params["return_id"])
     if r is None:
         raise ControlError(404, "unknown return")
@@ -162,6 +177,7 @@ def _package_view(package: Package) -> dict[str, Any]:
 
 @control
 async def order_packages(sim: Simulator, request: Request) -> dict[str, Any]:
+    """The order's packages: status, line items, tracking."""
     order_id = _order_id(sim, request)
     return {"packages": [_package_view(p) for p in sim.world.books.packages_of(order_id)]}
 

@@ -207,6 +207,7 @@ def order_transaction(
 
 
 def public(transaction: dict[str, Any]) -> dict[str, Any]:
+    """The transaction without the simulator's own ``_`` keys."""
     return {k: v for k, v in transaction.items() if not k.startswith("_")}
 
 
@@ -214,6 +215,7 @@ def public(transaction: dict[str, Any]) -> dict[str, Any]:
 
 
 def next_midnight(t: int) -> int:
+    """The first 00:00 UTC strictly after ``t`` (unix seconds)."""
     return (t // DAY + 1) * DAY
 
 

@@ -54,6 +54,7 @@ def webhook_order_status(status: str) -> str:
 
 
 def order_status_data(order: Order, status: str | None = None) -> dict[str, Any]:
+    """The ``data`` of an ORDER_STATUS_CHANGE (type 1) webhook."""
     return {
         "order_id": order.id,
         "order_status": status or webhook_order_status(order.status),
@@ -138,6 +139,7 @@ def split(sim: Simulator, order: Order, package: Package, line_ids: list[str]) -
 def publish_package_update(
     sim: Simulator, order: Order, packages: list[Package], sc_type: str, role: str
 ) -> None:
+    """Push PACKAGE_UPDATE (type 4): ``sc_type`` SPLIT, PARTLY_CANCEL_SPLIT..."""
     webhooks.publish(
         sim,
         order.shop_id,
@@ -188,6 +190,7 @@ def ship(
 
 
 def status_after_shipping(sim: Simulator, order: Order) -> str:
+    """The order status its live packages imply once one of them shipped."""
     live = [p for p in sim.world.books.packages_of(order.id) if p.status != "CANCELLED"]
     if any(p.status == "TO_FULFILL" for p in live):
         return "PARTIALLY_SHIPPING"

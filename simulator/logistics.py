@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DeliveryOption:
+    """A delivery option (a seller's logistics template) and its shipping providers."""
+
     id: str
     name: str
     # ``SELLER``: the seller ships with a provider of this list; ``TIKTOK``: TikTok's label and

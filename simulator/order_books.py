@@ -148,6 +148,8 @@ class Settlement:
 
 @dataclass
 class Statement:
+    """A daily statement (00:00 UTC) of one shop and currency: the orders it settled."""
+
     id: str
     shop_id: str
     currency: str

@@ -86,6 +86,7 @@ def subscribe_all(sim: Simulator, shop_id: str, address: str | None) -> None:
 
 
 def address_for(sim: Simulator, shop_id: str, event_type: int) -> str | None:
+    """Where a notification of ``event_type`` for the shop goes, if anywhere."""
     subscription = sim.world.books.subscriptions.get((shop_id, event_type))
     if subscription is not None:
         return subscription.address
