@@ -7,7 +7,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator import control, routes_auth, routes_orders, routes_products
+from simulator import (
+    control,
+    control_orders,
+    routes_auth,
+    routes_events,
+    routes_finance,
+    routes_fulfillment,
+    routes_orders,
+    routes_products,
+    routes_returns,
+)
 from simulator import envelope as env
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
@@ -43,8 +53,13 @@ def create_app(
         routes=[
             *routes_products.ROUTES,
             *routes_orders.ROUTES,
+            *routes_fulfillment.ROUTES,
+            *routes_returns.ROUTES,
+            *routes_finance.ROUTES,
+            *routes_events.ROUTES,
             *routes_auth.ROUTES,
             *control.ROUTES,
+            *control_orders.ROUTES,
         ],
         exception_handlers={404: _unknown_call, 405: _unknown_call},
         lifespan=lifespan,

@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulator import seeding
+from simulator import seeding, timeline, webhooks
 from simulator.core import Simulator
 from simulator.demo import seed_demo
 from simulator.faults import FaultPlan
-from simulator.routes_orders import ORDER_STATUSES, set_order_status
+from simulator.fulfillment import ORDER_STATUSES, order_status_data, set_order_status
 from simulator.routes_products import PRODUCT_STATUSES
 from simulator.world import AuthCode, Grant
 
@@ -49,7 +49,7 @@ class WebhookTarget(_Body):
 
 class OrderStatusChange(_Body):
     status: str
-    # Push to this URL (else to the shop's registered one, if any).
+    # Push to this URL at once (else, after the answer, to the shop's ORDER_STATUS_CHANGE one).
     webhook_url: str | None = None
     # Spell the status differently in the notification, as webhooks do (``CANCEL``).
     webhook_status: str | None = None
@@ -62,12 +62,18 @@ class ProductStatusChange(_Body):
 
 
 class PushWebhook(_Body):
-    url: str
+    # Push to this URL at once; without it, queue it to the shop's address for the type.
+    url: str | None = None
     type: int
     shop_id: str
+    # Anything goes, as in TikTok's pushes (keys with "." or starting with "$" included).
     data: dict[str, Any]
     # Send this Authorization value instead of the right one (to test refusals).
     authorization: str | None = None
+    # Loose shapes TikTok really sends: no tts_notification_id; ids as JSON numbers.
+    omit_notification_id: bool = False
+    numeric_ids: bool = False
+    deliveries: int = Field(default=1, ge=1, le=5)
 
 
 class ClockChange(_Body):
@@ -107,6 +113,7 @@ def control(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 @control
 async def reset(sim: Simulator, request: Request) -> dict[str, Any]:
+    webhooks.discard_pending(sim)
     sim.reset()
     seed_demo(sim)
     return {"reset": True}
@@ -204,7 +211,8 @@ async def set_webhook(sim: Simulator, request: Request) -> dict[str, Any]:
     shop = sim.world.shops.get(request.path_params["shop_id"])
     if shop is None:
         raise ControlError(404, "unknown shop")
-    shop.webhook_url = (await _parse(request, WebhookTarget)).url
+    # Every type: each Event API name is registered, and the rest go to the same address.
+    webhooks.subscribe_all(sim, shop.id, (await _parse(request, WebhookTarget)).url)
     return {"shop_id": shop.id, "webhook_url": shop.webhook_url}
 
 
@@ -216,15 +224,22 @@ async def change_order_status(sim: Simulator, request: Request) -> dict[str, Any
     body = await _parse(request, OrderStatusChange)
     if body.status not in ORDER_STATUSES:
         raise ControlError(400, f"unknown status {body.status!r}")
+    timeline.run_due(sim)
     set_order_status(sim, order, body.status)
-    shop = sim.world.shops.get(order.shop_id)
-    url = body.webhook_url or (shop.webhook_url if shop is not None else None)
     deliveries: list[dict[str, Any]] = []
-    if url:
+    if body.webhook_url:
         raw = sim.order_status_notification(order, body.webhook_status)
         for _ in range(body.deliveries):
-            deliveries.append(await sim.push_webhook(url, raw))
-    return {"order": order.to_api(), "webhooks": deliveries}
+            deliveries.append(await sim.push_webhook(body.webhook_url, raw))
+        return {"order": order.to_api(), "webhooks": deliveries}
+    queued = webhooks.publish(
+        sim,
+        order.shop_id,
+        webhooks.ORDER_STATUS_CHANGE,
+        order_status_data(order, body.webhook_status),
+        copies=body.deliveries,
+    )
+    return {"order": order.to_api(), "webhooks": deliveries, "queued": queued}
 
 
 @control
@@ -242,6 +257,7 @@ async def change_product_status(sim: Simulator, request: Request) -> dict[str, A
 
 @control
 async def get_order(sim: Simulator, request: Request) -> dict[str, Any]:
+    timeline.run_due(sim)
     order = sim.world.orders.get(request.path_params["order_id"])
     if order is None:
         raise ControlError(404, "unknown order")
@@ -259,8 +275,25 @@ async def get_product(sim: Simulator, request: Request) -> dict[str, Any]:
 @control
 async def push_webhook(sim: Simulator, request: Request) -> dict[str, Any]:
     body = await _parse(request, PushWebhook)
-    raw = sim.notification(body.type, body.shop_id, body.data)
-    return await sim.push_webhook(body.url, raw, body.authorization)
+    data = webhooks.numeric_ids(body.data) if body.numeric_ids else body.data
+    if body.url is None:
+        return {
+            "queued": webhooks.publish(
+                sim,
+                body.shop_id,
+                body.type,
+                data,
+                with_notification_id=not body.omit_notification_id,
+                copies=body.deliveries,
+            )
+        }
+    raw = webhooks.envelope(
+        sim, body.type, body.shop_id, data, with_notification_id=not body.omit_notification_id
+    )
+    results = [
+        await sim.push_webhook(body.url, raw, body.authorization) for _ in range(body.deliveries)
+    ]
+    return results[0] if len(results) == 1 else {"deliveries": results}
 
 
 @control
@@ -295,6 +328,8 @@ async def clock(sim: Simulator, request: Request) -> dict[str, Any]:
             sim.clock_offset = body.offset
         if body.advance is not None:
             sim.clock_offset += body.advance
+        # What fell due meanwhile happens now, in order (webhooks follow the answer).
+        timeline.run_due(sim)
     return {"now": sim.now(), "offset": sim.clock_offset}
 
 

@@ -123,11 +123,12 @@ class Simulator:
             "notification": notification,
         }
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
         """Run ``work`` after the current answer, as TikTok pushes webhooks asynchronously."""
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def aclose(self) -> None:
         for task in list(self._background):

@@ -32,6 +32,16 @@ class FaultPlan(BaseModel):
     permission_denied_paths: list[str] = Field(default_factory=list)
     # Create and edit product fail (TikTok's audit refusal) when the title contains this.
     reject_titles_containing: str | None = None
+    # Webhook deliveries (seeded dice): lose a share, send a share twice (the copy late), hold a
+    # share back ``webhook_delay_ms`` so that later notifications overtake it.
+    webhook_drop_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    webhook_duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    webhook_delay_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    webhook_delay_ms: int = Field(default=300, ge=0)
+    # Counters of what the three above did so far (reset with the plan).
+    webhooks_dropped: int = Field(default=0, ge=0)
+    webhooks_duplicated: int = Field(default=0, ge=0)
+    webhooks_delayed: int = Field(default=0, ge=0)
 
     def take(self, counter: str) -> bool:
         """Use one of the ``counter`` (e.g. ``"fail_next"``) charges, if any is left."""

@@ -3,8 +3,9 @@
 import re
 from decimal import Decimal
 
-# The simulator's own short table; TikTok markets price in these.
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "IDR", "CLP", "ISK"})
+# ISO 4217 currencies without minor units among TikTok's markets. IDR keeps its two decimals:
+# TikTok's own IDR examples carry amounts such as "0.01".
+_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK"})
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 

@@ -1,31 +1,29 @@
-"""Order search, order details (up to 50 ids) and marking a seller-shipped package shipped."""
+"""Order search (202309) and order details (202507, up to 50 ids).
 
+Search pages with ``page_token`` and filters by status and by ``create_time``/``update_time``
+windows (``_ge`` inclusive, ``_lt`` exclusive, unix seconds), so a reconciliation can pull what
+changed since a watermark: sort by ``update_time`` ASC and filter ``update_time_ge``.
+"""
+
+import base64
+import binascii
 import operator
 from typing import Any
 
 from starlette.routing import Route
 
 from simulator import envelope as env
-from simulator.core import Simulator
+from simulator import timeline
+from simulator.fulfillment import ORDER_STATUSES, set_order_status
 from simulator.gate import ApiContext, api
-from simulator.paging import page_of, page_size, within_time_bounds
+from simulator.paging import page_size, within_time_bounds
 from simulator.world import Order
 
-ORDER_STATUSES = frozenset(
-    {
-        "UNPAID",
-        "ON_HOLD",
-        "AWAITING_SHIPMENT",
-        "PARTIALLY_SHIPPING",
-        "AWAITING_COLLECTION",
-        "IN_TRANSIT",
-        "DELIVERED",
-        "COMPLETED",
-        "CANCELLED",
-    }
-)
-SHIPPABLE = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING"})
 MAX_IDS = 50
+_TIME_FILTERS = ("create_time_ge", "create_time_lt", "update_time_ge", "update_time_lt")
+_SHIPPING_TYPES = frozenset({"TIKTOK", "SELLER", "TIKTOK_DIGITAL", "IN-STORE PICKUP"})
+
+__all__ = ["ORDER_STATUSES", "ROUTES", "set_order_status"]
 
 
 def _bad(message: str) -> env.ApiFailure:
@@ -36,6 +34,16 @@ def _matches(order: Order, filters: dict[str, Any]) -> bool:
     status = filters.get("order_status")
     if status and order.status != status:
         return False
+    for key, value in (
+        ("shipping_type", order.shipping_type),
+        ("buyer_user_id", order.user_id),
+        ("is_buyer_request_cancel", order.is_buyer_request_cancel),
+    ):
+        if filters.get(key) is not None and filters[key] != value:
+            return False
+    warehouses = filters.get("warehouse_ids")
+    if warehouses and order.warehouse_id not in warehouses:
+        return False
     bounds = (
         ("create_time_ge", order.create_time, operator.ge),
         ("create_time_lt", order.create_time, operator.lt),
@@ -45,23 +53,84 @@ def _matches(order: Order, filters: dict[str, Any]) -> bool:
     return within_time_bounds(filters, bounds)
 
 
+def _keyset_page(
+    found: list[Order], size: int, token: str | None, field: str, direction: str
+) -> tuple[list[Order], str]:
+    """A cursor page: the token names the last order answered (its sort value and id).
+
+    An order updated while a client pages by ``update_time`` moves behind the cursor and is
+    answered again later rather than skipped, so a watermark pull misses nothing.
+    """
+    start = 0
+    if token:
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            kind, token_field, token_direction, value, last_id = text.split(":")
+            key = (int(value), last_id)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise _bad("page_token is invalid") from None
+        if (kind, token_field, token_direction) != ("order", field, direction):
+            raise _bad("page_token was made for another sort")
+        descending = direction == "DESC"
+        start = next(
+            (
+                n
+                for n, o in enumerate(found)
+                if (
+                    (getattr(o, field), o.id) < key
+                    if descending
+                    else (getattr(o, field), o.id) > key
+                )
+            ),
+            len(found),
+        )
+    page = found[start : start + size]
+    if start + size >= len(found) or not page:
+        return page, ""
+    last = page[-1]
+    cursor = f"order:{field}:{direction}:{getattr(last, field)}:{last.id}"
+    return page, base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=")
+
+
 @api()
 async def search_orders(ctx: ApiContext) -> dict[str, Any]:
+    timeline.run_due(ctx.sim)
     size = page_size(ctx.query)
     filters = ctx.json()
     status = filters.get("order_status")
     if status is not None and status not in ORDER_STATUSES:
         raise _bad(f"unknown order_status {status!r}")
+    for name in _TIME_FILTERS:
+        value = filters.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise _bad(f"{name} must be a unix time in seconds")
+    shipping_type = filters.get("shipping_type")
+    if shipping_type is not None and shipping_type not in _SHIPPING_TYPES:
+        raise _bad(f"unknown shipping_type {shipping_type!r}")
+    if not isinstance(filters.get("is_buyer_request_cancel", False), bool):
+        raise _bad("is_buyer_request_cancel must be true or false")
+    warehouses = filters.get("warehouse_ids")
+    if warehouses is not None and (
+        not isinstance(warehouses, list)
+        or len(warehouses) > 100
+        or not all(isinstance(w, str) for w in warehouses)
+    ):
+        raise _bad("warehouse_ids must be at most 100 ids")
     sort_field = ctx.query.get("sort_field", "create_time")
     if sort_field not in ("create_time", "update_time"):
         raise _bad("sort_field must be create_time or update_time")
-    descending = ctx.query.get("sort_order", "DESC") == "DESC"
+    sort_order = ctx.query.get("sort_order", "DESC")
+    if sort_order not in ("ASC", "DESC"):
+        raise _bad("sort_order must be ASC or DESC")
+    descending = sort_order == "DESC"
     found = sorted(
         (o for o in ctx.sim.world.orders_of(ctx.scoped_shop.id) if _matches(o, filters)),
         key=lambda o: (getattr(o, sort_field), o.id),
         reverse=descending,
     )
-    items, next_token = page_of(found, size, ctx.query.get("page_token"))
+    items, next_token = _keyset_page(
+        found, size, ctx.query.get("page_token"), sort_field, sort_order
+    )
     return {
         "orders": [o.to_api() for o in items],
         "next_page_token": next_token,
@@ -71,6 +140,7 @@ async def search_orders(ctx: ApiContext) -> dict[str, Any]:
 
 @api()
 async def order_details(ctx: ApiContext) -> dict[str, Any]:
+    timeline.run_due(ctx.sim)
     ids = [i for i in ctx.query.get("ids", "").split(",") if i]
     if not ids:
         raise _bad("ids is required")
@@ -82,63 +152,7 @@ async def order_details(ctx: ApiContext) -> dict[str, Any]:
     return {"orders": [o.to_api() for o in found]}
 
 
-@api()
-async def mark_package_shipped(ctx: ApiContext) -> dict[str, Any]:
-    sim = ctx.sim
-    order_id = ctx.request.path_params["order_id"]
-    order = sim.world.orders.get(order_id)
-    if order is None or order.shop_id != ctx.scoped_shop.id:
-        raise env.ApiFailure(404, env.NOT_FOUND, f"order {order_id} not found")
-    body = ctx.json()
-    tracking = body.get("tracking_number")
-    provider = body.get("shipping_provider_id")
-    if not isinstance(tracking, str) or not tracking:
-        raise _bad("tracking_number is required")
-    if not isinstance(provider, str) or not provider:
-        raise _bad("shipping_provider_id is required")
-    if order.status not in SHIPPABLE:
-        raise env.ApiFailure(
-            200,
-            env.ORDER_NOT_SHIPPABLE,
-            f"order {order_id} is {order.status}, not awaiting shipment",
-        )
-    wanted = body.get("order_line_item_ids") or [item["id"] for item in order.line_items]
-    items = [item for item in order.line_items if item["id"] in wanted]
-    if not items or len(items) != len(set(wanted)):
-        raise _bad("order_line_item_ids do not belong to the order")
-    package_id = sim.world.next_id("1153")
-    for item in items:
-        item["package_id"] = package_id
-        item["tracking_number"] = tracking
-        item["shipping_provider_id"] = provider
-    order.packages.append({"id": package_id})
-    order.tracking_number = tracking
-    order.shipping_provider_id = provider
-    order.shipping_provider = f"Carrier {provider}"
-    shipped_all = all(item.get("package_id") for item in order.line_items)
-    set_order_status(sim, order, "IN_TRANSIT" if shipped_all else "PARTIALLY_SHIPPING")
-    shop = sim.world.shops.get(order.shop_id)
-    if shop is not None and shop.webhook_url:
-        # TikTok notifies after answering, not within the call.
-        sim.spawn(sim.push_webhook(shop.webhook_url, sim.order_status_notification(order)))
-    return {
-        "package_id": package_id,
-        "order_id": order.id,
-        "order_line_item_ids": [item["id"] for item in items],
-    }
-
-
-def set_order_status(sim: Simulator, order: Order, status: str) -> None:
-    """Change the status and move ``update_time`` forward (it orders an order's versions)."""
-    order.status = status
-    order.is_on_hold_order = status == "ON_HOLD"
-    order.update_time = sim.bump(order.update_time)
-    for item in order.line_items:
-        item["display_status"] = status
-
-
 ROUTES = [
     Route("/order/202309/orders/search", search_orders, methods=["POST"]),
     Route("/order/202507/orders", order_details, methods=["GET"]),
-    Route("/fulfillment/202309/orders/{order_id}/packages", mark_package_shipped, methods=["POST"]),
 ]

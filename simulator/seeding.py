@@ -5,9 +5,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator import money
+from simulator import fulfillment, money, webhooks
 from simulator.core import Simulator
+from simulator.logistics import DEFAULT_DELIVERY_OPTION, DELIVERY_OPTIONS
 from simulator.world import Order, Product, Shop
+
+_LEGACY_STATUS_CODES = frozenset({"100", "105", "111", "112", "114", "121", "122", "130", "140"})
 
 
 class SeedModel(BaseModel):
@@ -85,6 +88,24 @@ class OrderSeed(SeedModel):
     buyer_nickname: str = "simbuyer"
     create_time: int | None = None
     update_time: int | None = None
+    # One of ``simulator.logistics.DELIVERY_OPTIONS``; it decides who ships (seller or TikTok).
+    delivery_option_id: str = DEFAULT_DELIVERY_OPTION.id
+
+    @field_validator("delivery_option_id")
+    @classmethod
+    def _delivery_option(cls, value: str) -> str:
+        if value not in DELIVERY_OPTIONS:
+            raise ValueError(f"unknown delivery option {value!r}")
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        # Older numeric codes (111 for AWAITING_SHIPMENT...) are kept as given, as TikTok still
+        # sends them; the simulator's own flows act on the named statuses only.
+        if value not in fulfillment.ORDER_STATUSES and value not in _LEGACY_STATUS_CODES:
+            raise ValueError(f"unknown order status {value!r}")
+        return value
 
     @field_validator("currency")
     @classmethod
@@ -119,7 +140,7 @@ class Generate(SeedModel):
 
 def add_shop(sim: Simulator, seed: ShopSeed) -> Shop:
     shop = sim.world.add_shop(seed.id, seed.name, seed.region, seed.cipher)
-    shop.webhook_url = seed.webhook_url
+    webhooks.subscribe_all(sim, shop.id, seed.webhook_url)
     return shop
 
 
@@ -195,9 +216,34 @@ def add_order(sim: Simulator, seed: OrderSeed) -> Order:
         buyer_nickname=seed.buyer_nickname,
         user_id=world.next_id("7000"),
         is_on_hold_order=seed.status == "ON_HOLD",
+        shipping_type=DELIVERY_OPTIONS[seed.delivery_option_id].shipping_type,
+        delivery_option_id=seed.delivery_option_id,
+        delivery_option_name=DELIVERY_OPTIONS[seed.delivery_option_id].name,
     )
+    _stamp_times(order)
     world.orders[order.id] = order
+    if order.on_hold_until is not None:
+        world.books.held_orders.add(order.id)
+    if order.delivery_time is not None:
+        world.books.awaiting_settlement[order.id] = order.delivery_time
+    fulfillment.open_package(sim, order)
     return order
+
+
+def _stamp_times(order: Order) -> None:
+    """The times a seeded order's status implies (its update time stands for the last step)."""
+    status, created, updated = order.status, order.create_time, order.update_time
+    if status != "UNPAID":
+        order.paid_time = created
+    if status == "ON_HOLD":
+        # The buyer's free-cancellation hour: ON_HOLD until then, AWAITING_SHIPMENT after.
+        order.on_hold_until = created + fulfillment.ON_HOLD_SECONDS
+    if status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
+        order.collection_time = updated
+    if status in ("DELIVERED", "COMPLETED"):
+        order.delivery_time = updated
+    if status == "CANCELLED":
+        order.cancel_time = updated
 
 
 _GENERATED_STATUSES = (

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from simulator import money
+from simulator.logistics import DEFAULT_DELIVERY_OPTION
+from simulator.order_books import OrderBooks
 
 
 @dataclass
@@ -20,7 +22,8 @@ class Shop:
     cipher: str
     code: str
     seller_type: str = "LOCAL"
-    # Where ORDER_STATUS_CHANGE notifications for this shop are pushed, if anywhere.
+    # The app's address for this shop's notifications of every type (as configured in Partner
+    # Center): the shortcut that also registers each Event API type, see ``simulator.webhooks``.
     webhook_url: str | None = None
 
     def to_api(self) -> dict[str, Any]:
@@ -71,6 +74,8 @@ class Product:
     skus: list[dict[str, Any]]
     create_time: int
     update_time: int
+    # Why TikTok froze or deactivated the product itself (detail's ``audit_failed_reasons``).
+    audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """As search answers it."""
@@ -93,6 +98,7 @@ class Product:
                 {"uri": image["uri"], "urls": [f"https://sim.invalid/{image['uri']}"]}
                 for image in self.main_images
             ],
+            "audit_failed_reasons": self.audit_failed_reasons,
         }
 
 
@@ -133,6 +139,22 @@ class Order:
     shipping_provider_id: str | None = None
     packages: list[dict[str, Any]] = field(default_factory=list)
     is_on_hold_order: bool = False
+    # Fulfillment and cancellation facts of the 202507 order detail (unix seconds).
+    shipping_type: str = DEFAULT_DELIVERY_OPTION.shipping_type
+    delivery_option_id: str = DEFAULT_DELIVERY_OPTION.id
+    delivery_option_name: str = DEFAULT_DELIVERY_OPTION.name
+    warehouse_id: str = "7000000001"
+    paid_time: int | None = None
+    rts_time: int | None = None
+    collection_time: int | None = None
+    delivery_time: int | None = None
+    cancel_time: int | None = None
+    cancel_reason: str | None = None
+    cancellation_initiator: str | None = None
+    is_buyer_request_cancel: bool = False
+    request_cancel_time: int | None = None
+    # The end of the buyer's free-cancellation hour (ON_HOLD); None when never held.
+    on_hold_until: int | None = None
 
     def payment(self) -> dict[str, str]:
         sub_total = money.total([item["sale_price"] for item in self.line_items])
@@ -169,7 +191,23 @@ class Order:
             "packages": self.packages,
             "is_on_hold_order": self.is_on_hold_order,
             "fulfillment_type": "FULFILLMENT_BY_SELLER",
+            "shipping_type": self.shipping_type,
+            "delivery_option_id": self.delivery_option_id,
+            "delivery_option_name": self.delivery_option_name,
+            "warehouse_id": self.warehouse_id,
+            "is_buyer_request_cancel": self.is_buyer_request_cancel,
         }
+        optional = {
+            "paid_time": self.paid_time,
+            "rts_time": self.rts_time,
+            "collection_time": self.collection_time,
+            "delivery_time": self.delivery_time,
+            "cancel_time": self.cancel_time,
+            "cancel_reason": self.cancel_reason,
+            "cancellation_initiator": self.cancellation_initiator,
+            "request_cancel_time": self.request_cancel_time,
+        }
+        answer.update({key: value for key, value in optional.items() if value is not None})
         if self.tracking_number is not None:
             answer["tracking_number"] = self.tracking_number
             answer["shipping_provider"] = self.shipping_provider
@@ -186,6 +224,8 @@ class World:
         self.products: dict[str, Product] = {}
         self.orders: dict[str, Order] = {}
         self._serial = 0
+        # Packages, cancellations, returns, settlements, webhook subscriptions and deliveries.
+        self.books = OrderBooks()
 
     def next_id(self, prefix: str) -> str:
         """Digit strings the length of TikTok's, unique within this world."""

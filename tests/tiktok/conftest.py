@@ -29,6 +29,7 @@ from service.adapters.tiktok import (
 )
 from simulator import Simulator, SimulatorConfig, create_app
 from tests.support import service_env
+from tests.tiktok.sim_api import Inbox, Received, SignedApi
 from tests.tiktok.sim_support import (
     APP_KEY,
     APP_SECRET,
@@ -132,3 +133,33 @@ async def _receiver_server() -> AsyncIterator[WebhookReceiver]:
 def webhook_receiver(_receiver_server: WebhookReceiver) -> WebhookReceiver:
     _receiver_server.deliveries.clear()
     return _receiver_server
+
+
+@pytest_asyncio.fixture(scope="session")
+async def _inbox_server() -> AsyncIterator[Inbox]:
+    inbox = Inbox("")
+
+    async def receive(request: Request) -> Response:
+        path = "/" + request.path_params["path"]
+        inbox.received.append(Received(path, dict(request.headers), await request.body()))
+        if path.startswith("/fail"):
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        return JSONResponse({"received": True})
+
+    app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
+    async with serving(app) as url:
+        inbox.base = url
+        yield inbox
+
+
+@pytest.fixture
+def inbox(_inbox_server: Inbox) -> Inbox:
+    """Webhook addresses ``inbox.url(name)``, each recording what it received."""
+    _inbox_server.received.clear()
+    return _inbox_server
+
+
+@pytest.fixture
+def api(sim: SimControl, shop: SeededShop) -> SignedApi:
+    """Signed raw Open API calls for the seeded shop."""
+    return SignedApi(sim, shop)
