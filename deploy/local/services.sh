@@ -159,7 +159,7 @@ start_mongo() {
   mkdir -p "$MONGO_DATA" "$LOCAL/logs" "$LOCAL/run"
   : >"$MONGO_LOG"
   log "starting $name on 127.0.0.1:$MONGO_PORT (data: $MONGO_DATA, log: $MONGO_LOG)"
-  nohup java -Xms64m -Xmx1g -XX:+UseG1GC "-Dorg.slf4j.simpleLogger.logFile=$MONGO_LOG" \
+  nohup java -Xms64m -Xmx2g -XX:+UseG1GC "-Dorg.slf4j.simpleLogger.logFile=$MONGO_LOG" \
     -cp "$MONGO_LIB/*" local.tiktokshop.mongo.LocalMongo --host=127.0.0.1 --port="$MONGO_PORT" \
     --data="$MONGO_DATA" --cache-mb="$MONGO_CACHE_MB" >"$LOCAL/logs/$MONGO_NAME.out" 2>&1 &
   echo $! >"$MONGO_PID"
