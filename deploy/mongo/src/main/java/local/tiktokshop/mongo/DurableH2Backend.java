@@ -20,8 +20,8 @@ import io.netty.channel.Channel;
  * acknowledged write is in the file (the operating system's page cache; there is no fsync, so
  * a power cut can still lose it, a killed process cannot).
  *
- * <p>It also answers {@code hello}, the handshake MongoDB 4.4.2+ and the service's health
- * check use, which mongo-java-server 1.47 knows only as the legacy {@code isMaster}.
+ * <p>It also answers {@code hello}, the handshake command of MongoDB 4.4.2 and later, which
+ * mongo-java-server 1.47 knows only as the legacy {@code isMaster}.
  */
 final class DurableH2Backend extends H2Backend {
 

@@ -32,9 +32,10 @@ public final class LocalMongo {
     private static final Logger log = LoggerFactory.getLogger(LocalMongo.class);
 
     /**
-     * The release this server says it is. PyMongo 4.20 refuses servers below wire version 9
-     * (MongoDB 4.4); mongo-java-server 1.47 says 8. PyMongo uses nothing the service needs
-     * differently between 9 and 21, and the service is written for MongoDB 6.0 and later.
+     * The release this server says it is. mongo-java-server 1.47 says 5.0 (wire version 8),
+     * which PyMongo 4.20 refuses: it needs at least 9 (MongoDB 4.4). What PyMongo 4.20 does
+     * differently between 9 and 24 (snapshot reads, replica-set elections, queryable
+     * encryption) is nothing the service uses.
      */
     private static final MongoVersion ANNOUNCED = new MongoVersion() {
         @Override
