@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what is missing
-# (Python environment, Kafka's jars, the database binary) and start the local services.
+# (Python environment, the jars of Kafka and of the database) and start the local services.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -28,7 +28,7 @@ $(VENV)/.synced: requirements.lock $(UV)
 	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements.lock
 	touch $@
 
-install: $(VENV)/.synced ## Python environment, Kafka's jars and the database binary
+install: $(VENV)/.synced ## Python environment, the jars of Kafka and of the database (Maven)
 	$(SERVICES) install
 
 lock: $(UV) ## re-pin requirements.lock (all) and requirements-runtime.lock (the image's)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, starts, waits for and stops the local Apache Kafka broker and the MongoDB-wire
-# database (FerretDB on SQLite) as native processes: these machines have no container engine.
+# database (mongo-java-server over an H2 file, see deploy/mongo/) as native processes: these
+# machines have no container engine. Both run on the machine's Java and are fetched by Maven.
 #
-#   services.sh install   fetch Kafka's jars (Maven) and build the database (Go), once
+#   services.sh install   fetch Kafka's jars and build the database's launcher (Maven), once
 #   services.sh up        install, then start whatever is not running yet, and wait for it
 #   services.sh down      stop both
 #   services.sh status    say what runs where
@@ -14,6 +15,10 @@
 # KAFKA_INSTANCE=outage selects a second, separate Kafka broker (its own data, pid, log and
 # ports 29094/29095; the same jars) that tests stop and start to simulate an outage without
 # disturbing the shared broker. The commands then act on that broker only.
+#
+# MONGO_INSTANCE=outage does the same for the database: a second one on port 27029
+# (LOCAL_OUTAGE_MONGO_PORT) with its own data, pid and log. Its commands also take `kill`,
+# which ends the process with SIGKILL, as a crash would.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -30,7 +35,16 @@ case $INSTANCE in
     ;;
   *) echo "[services] error: unknown KAFKA_INSTANCE '$INSTANCE' (only 'outage')" >&2; exit 2 ;;
 esac
-MONGO_PORT=${LOCAL_MONGO_PORT:-27027}
+MONGO_INSTANCE=${MONGO_INSTANCE:-}
+case $MONGO_INSTANCE in
+  "") MONGO_PORT=${LOCAL_MONGO_PORT:-27027} ;;
+  outage) MONGO_PORT=${LOCAL_OUTAGE_MONGO_PORT:-27029} ;; # its own, whatever moved the main one's
+  *) echo "[services] error: unknown MONGO_INSTANCE '$MONGO_INSTANCE' (only 'outage')" >&2; exit 2 ;;
+esac
+if [[ -n $INSTANCE && -n $MONGO_INSTANCE ]]; then
+  echo "[services] error: set KAFKA_INSTANCE or MONGO_INSTANCE, not both" >&2
+  exit 2
+fi
 START_TIMEOUT=${LOCAL_START_TIMEOUT:-120}
 
 KAFKA_HOME=$LOCAL/kafka
@@ -40,10 +54,18 @@ KAFKA_STATE=$LOCAL/$KAFKA_NAME  # server.properties and data; the default's is K
 KAFKA_DATA=$KAFKA_STATE/data
 KAFKA_LOG=$LOCAL/logs/$KAFKA_NAME.log
 KAFKA_PID=$LOCAL/run/$KAFKA_NAME.pid
-FERRET_BIN=$LOCAL/bin/ferretdb-local
-FERRET_DATA=$LOCAL/ferretdb-data
-FERRET_LOG=$LOCAL/logs/ferretdb.log
-FERRET_PID=$LOCAL/run/ferretdb.pid
+MONGO_HOME=$LOCAL/mongo
+MONGO_LIB=$MONGO_HOME/lib  # the launcher's jar and its class path, shared by both instances
+MONGO_NAME=mongo${MONGO_INSTANCE:+-$MONGO_INSTANCE}
+if [[ -z $MONGO_INSTANCE ]]; then
+  MONGO_DATA=${LOCAL_MONGO_DATA:-$MONGO_HOME/data}
+else
+  MONGO_DATA=$LOCAL/$MONGO_NAME/data
+fi
+MONGO_LOG=$LOCAL/logs/$MONGO_NAME.log
+MONGO_PID=$LOCAL/run/$MONGO_NAME.pid
+# H2's page cache; smaller makes scans of large collections read the file again and again.
+MONGO_CACHE_MB=${LOCAL_MONGO_CACHE_MB:-512}
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -73,17 +95,24 @@ install_kafka() {
   touch "$KAFKA_LIB/.complete"
 }
 
-install_ferretdb() {
-  local src=$ROOT/deploy/ferretdb
-  if [[ -x $FERRET_BIN && $FERRET_BIN -nt $src/main.go && $FERRET_BIN -nt $src/go.sum ]]; then
+install_mongo() {
+  local src=$ROOT/deploy/mongo
+  if [[ -f $MONGO_LIB/.complete ]] &&
+    [[ -z $(find "$src/pom.xml" "$src/src" -newer "$MONGO_LIB/.complete" -print -quit) ]]; then
     return
   fi
-  command -v go >/dev/null || die "Go is needed to build the database"
-  log "building FerretDB into $FERRET_BIN (the first build takes a minute or two)"
-  mkdir -p "$LOCAL/bin" "$LOCAL/logs"
-  (cd "$src" && go build -o "$FERRET_BIN.tmp" .) >"$LOCAL/logs/go-build.log" 2>&1 ||
-    die "go build failed; see $LOCAL/logs/go-build.log"
-  mv "$FERRET_BIN.tmp" "$FERRET_BIN"
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to build the database"
+  command -v java >/dev/null || die "Java 17+ is needed to run the database"
+  log "building the database (mongo-java-server launcher) with Maven into $MONGO_LIB"
+  rm -rf "$MONGO_LIB.tmp" "$MONGO_HOME/build"
+  mkdir -p "$MONGO_HOME" "$LOCAL/logs"
+  mvn -B -q -f "$src/pom.xml" package dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$MONGO_LIB.tmp" -Dbuild.dir="$MONGO_HOME/build" >"$LOCAL/logs/maven-mongo.log" 2>&1 ||
+    die "Maven failed; see $LOCAL/logs/maven-mongo.log"
+  cp "$MONGO_HOME"/build/local-mongo-*.jar "$MONGO_LIB.tmp/"
+  rm -rf "$MONGO_LIB"
+  mv "$MONGO_LIB.tmp" "$MONGO_LIB"
+  touch "$MONGO_LIB/.complete"
 }
 
 wait_for() { # name, pid file, port, log file, ready pattern (empty: the open port is enough)
@@ -121,14 +150,20 @@ start_kafka() {
   wait_for Kafka "$KAFKA_PID" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
 }
 
-start_ferretdb() {
-  if alive "$FERRET_PID"; then log "database already running on 127.0.0.1:$MONGO_PORT"; return; fi
-  port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set LOCAL_MONGO_PORT)"
-  mkdir -p "$FERRET_DATA" "$LOCAL/logs" "$LOCAL/run"
-  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (log: $FERRET_LOG)"
-  nohup "$FERRET_BIN" -listen "127.0.0.1:$MONGO_PORT" -data "$FERRET_DATA" >"$FERRET_LOG" 2>&1 &
-  echo $! >"$FERRET_PID"
-  wait_for FerretDB "$FERRET_PID" "$MONGO_PORT" "$FERRET_LOG" ""
+start_mongo() {
+  local name="the database${MONGO_INSTANCE:+ ($MONGO_INSTANCE)}"
+  if alive "$MONGO_PID"; then log "$name already running on 127.0.0.1:$MONGO_PORT"; return; fi
+  local port_var=LOCAL_MONGO_PORT
+  [[ -n $MONGO_INSTANCE ]] && port_var=LOCAL_OUTAGE_MONGO_PORT
+  port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set $port_var)"
+  mkdir -p "$MONGO_DATA" "$LOCAL/logs" "$LOCAL/run"
+  : >"$MONGO_LOG"
+  log "starting $name on 127.0.0.1:$MONGO_PORT (data: $MONGO_DATA, log: $MONGO_LOG)"
+  nohup java -Xms64m -Xmx2g -XX:+UseG1GC "-Dorg.slf4j.simpleLogger.logFile=$MONGO_LOG" \
+    -cp "$MONGO_LIB/*" local.tiktokshop.mongo.LocalMongo --host=127.0.0.1 --port="$MONGO_PORT" \
+    --data="$MONGO_DATA" --cache-mb="$MONGO_CACHE_MB" >"$LOCAL/logs/$MONGO_NAME.out" 2>&1 &
+  echo $! >"$MONGO_PID"
+  wait_for "$name" "$MONGO_PID" "$MONGO_PORT" "$MONGO_LOG" "ready on"
 }
 
 stop() { # name, pid file
@@ -144,10 +179,37 @@ stop() { # name, pid file
   rm -f "$pidfile"
 }
 
+crash() { # name, pid file: SIGKILL, as a crash or an OOM killer would, and wait until it is gone
+  local name=$1 pidfile=$2
+  if ! alive "$pidfile"; then rm -f "$pidfile"; return; fi
+  local pid
+  pid=$(cat "$pidfile")
+  log "killing $name (pid $pid) with SIGKILL"
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$pidfile"
+}
+
 print_env() {
   echo "KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
   echo "MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$MONGO_PORT/}"
 }
+
+if [[ -n $MONGO_INSTANCE ]]; then
+  case ${1:-} in
+    install) install_mongo ;;
+    up) install_mongo; start_mongo ;;
+    down) stop "the database ($MONGO_INSTANCE)" "$MONGO_PID" ;;
+    kill) crash "the database ($MONGO_INSTANCE)" "$MONGO_PID" ;;
+    status)
+      if alive "$MONGO_PID"; then echo "database ($MONGO_INSTANCE): running on 127.0.0.1:$MONGO_PORT"
+      else echo "database ($MONGO_INSTANCE): stopped"; fi
+      ;;
+    env) echo "MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/" ;;
+    *) echo "usage: MONGO_INSTANCE=$MONGO_INSTANCE $0 install|up|down|kill|status|env" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 if [[ -n $INSTANCE ]]; then
   case ${1:-} in
@@ -167,21 +229,21 @@ fi
 case ${1:-} in
   install)
     external_kafka || install_kafka
-    external_mongo || install_ferretdb
+    external_mongo || install_mongo
     ;;
   up)
     external_kafka || { install_kafka; start_kafka; }
-    external_mongo || { install_ferretdb; start_ferretdb; }
+    external_mongo || { install_mongo; start_mongo; }
     if external_kafka; then log "using the given Kafka at $KAFKA_BOOTSTRAP_SERVERS"; fi
     if external_mongo; then log "using the given database at MONGODB_URI"; fi
     ;;
   down)
     stop Kafka "$KAFKA_PID"
-    stop FerretDB "$FERRET_PID"
+    stop "the database" "$MONGO_PID"
     ;;
   status)
     if alive "$KAFKA_PID"; then echo "kafka: running on 127.0.0.1:$KAFKA_PORT"; else echo "kafka: stopped"; fi
-    if alive "$FERRET_PID"; then echo "ferretdb: running on 127.0.0.1:$MONGO_PORT"; else echo "ferretdb: stopped"; fi
+    if alive "$MONGO_PID"; then echo "database: running on 127.0.0.1:$MONGO_PORT"; else echo "database: stopped"; fi
     ;;
   env) print_env ;;
   *) echo "usage: $0 install|up|down|status|env" >&2; exit 2 ;;
