@@ -7,7 +7,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from simulator import control, routes_auth, routes_orders, routes_products
+from simulator import (
+    control,
+    control_catalog,
+    routes_auth,
+    routes_catalog,
+    routes_images,
+    routes_inventory,
+    routes_orders,
+    routes_products,
+)
 from simulator import envelope as env
 from simulator.config import SimulatorConfig
 from simulator.core import Simulator
@@ -44,7 +53,11 @@ def create_app(
             *routes_products.ROUTES,
             *routes_orders.ROUTES,
             *routes_auth.ROUTES,
+            *routes_images.ROUTES,
+            *routes_catalog.ROUTES,
+            *routes_inventory.ROUTES,
             *control.ROUTES,
+            *control_catalog.ROUTES,
         ],
         exception_handlers={404: _unknown_call, 405: _unknown_call},
         lifespan=lifespan,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulator import seeding
+from simulator import audit, seeding
 from simulator.core import Simulator
 from simulator.demo import seed_demo
 from simulator.faults import FaultPlan
@@ -289,13 +289,16 @@ async def requests_log(sim: Simulator, request: Request) -> dict[str, Any]:
 
 @control
 async def clock(sim: Simulator, request: Request) -> dict[str, Any]:
+    webhooks: list[dict[str, Any]] = []
     if request.method == "POST":
         body = await _parse(request, ClockChange)
         if body.offset is not None:
             sim.clock_offset = body.offset
         if body.advance is not None:
             sim.clock_offset += body.advance
-    return {"now": sim.now(), "offset": sim.clock_offset}
+        # Audits that came due in the skipped time give their verdicts now.
+        webhooks = await audit.settle(sim)
+    return {"now": sim.now(), "offset": sim.clock_offset, "webhooks": webhooks}
 
 
 ROUTES = [
