@@ -169,6 +169,7 @@ def due_notifications(sim: Simulator) -> list[tuple[str, bytes]]:
 
 
 def stock_level(total: int, threshold: int) -> str:
+    """Type 27's ``current_inventory_status`` for ``total`` units in all warehouses."""
     if total <= 0:
         return "OUT_OF_STOCK"
     return "LOW_STOCK" if total <= threshold else "SUFFICIENT_STOCK"

@@ -247,6 +247,7 @@ class Warehouse:
     region_code: str = "US"
 
     def to_api(self) -> dict[str, Any]:
+        """As Get Warehouse List 202309 answers it (TikTok spells ``distict`` so)."""
         return {
             "id": self.id,
             "entity_id": f"{self.id}0",
@@ -271,6 +272,7 @@ class Warehouse:
 
 
 def default_warehouses() -> list[Warehouse]:
+    """The pair every shop starts with: a default sales and a default return warehouse."""
     return [
         Warehouse(DEFAULT_SALES_WAREHOUSE, "Main warehouse", "SALES_WAREHOUSE", is_default=True),
         Warehouse(DEFAULT_RETURN_WAREHOUSE, "Returns", "RETURN_WAREHOUSE", is_default=True),

@@ -51,6 +51,7 @@ def catalog_of(sim: Simulator) -> CatalogState:
 
 
 def rules_of(sim: Simulator) -> CatalogRules:
+    """The catalog rules now in force (``/_sim/catalog/rules`` changes them)."""
     rules = catalog_of(sim).rules
     assert rules is not None
     return rules
@@ -312,6 +313,7 @@ def check_listing(sim: Simulator, shop: Shop, body: dict[str, Any]) -> CheckedLi
 
 
 def daily_limit(sim: Simulator, shop_id: str) -> int:
+    """Products the shop may create per UTC day: its own limit, else the rules' default."""
     state = catalog_of(sim)
     return state.daily_limits.get(shop_id, rules_of(sim).daily_product_limit)
 
