@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulator import seeding, timeline, webhooks
+from simulator import audit, seeding, timeline, webhooks
 from simulator.core import Simulator
 from simulator.demo import seed_demo
 from simulator.faults import FaultPlan
@@ -322,15 +322,18 @@ async def requests_log(sim: Simulator, request: Request) -> dict[str, Any]:
 
 @control
 async def clock(sim: Simulator, request: Request) -> dict[str, Any]:
+    verdicts: list[dict[str, Any]] = []
     if request.method == "POST":
         body = await _parse(request, ClockChange)
         if body.offset is not None:
             sim.clock_offset = body.offset
         if body.advance is not None:
             sim.clock_offset += body.advance
-        # What fell due meanwhile happens now, in order (webhooks follow the answer).
+        # What fell due meanwhile happens now, in order (webhooks follow the answer), and
+        # audits that came due in the skipped time give their verdicts.
         timeline.run_due(sim)
-    return {"now": sim.now(), "offset": sim.clock_offset}
+        verdicts = await audit.settle(sim)
+    return {"now": sim.now(), "offset": sim.clock_offset, "webhooks": verdicts}
 
 
 ROUTES = [

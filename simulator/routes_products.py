@@ -5,8 +5,9 @@ from typing import Any
 
 from starlette.routing import Route
 
+from simulator import audit, listing_rules, money
+from simulator import catalog_errors as err
 from simulator import envelope as env
-from simulator import money
 from simulator.gate import ApiContext, api
 from simulator.paging import page_of, page_size, within_time_bounds
 from simulator.world import Product
@@ -61,12 +62,22 @@ def _product_fields(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
     reject = ctx.sim.faults.reject_titles_containing
     if reject and reject in title:
         raise env.ApiFailure(200, env.PRODUCT_REJECTED, f"product rejected by audit: {title}")
+    checked = listing_rules.check_listing(ctx.sim, ctx.scoped_shop, body)
+    brand_id = body.get("brand_id")
     return {
         "title": title,
         "description": description if isinstance(description, str) else "",
         "category_id": category_id,
-        "main_images": [{"uri": i["uri"]} for i in images],
-        "skus": skus,
+        "main_images": checked.main_images,
+        "skus": [
+            {**sku, "inventory": inventory, "sales_attributes": sales}
+            for sku, inventory, sales in zip(
+                skus, checked.inventories, checked.sales_attributes, strict=True
+            )
+        ],
+        "category_chain": checked.category_chain,
+        "product_attributes": checked.product_attributes,
+        "brand_id": brand_id if isinstance(brand_id, str) and brand_id else None,
     }
 
 
@@ -106,9 +117,10 @@ def _stored_skus(
             "seller_sku": s["seller_sku"],
             "price": {"amount": s["price"]["amount"], "currency": s["price"]["currency"]},
             "inventory": [
-                {"quantity": i["quantity"], "warehouse_id": i.get("warehouse_id") or "7000000001"}
+                {"quantity": i["quantity"], "warehouse_id": i["warehouse_id"]}
                 for i in s["inventory"]
             ],
+            **({"sales_attributes": s["sales_attributes"]} if s.get("sales_attributes") else {}),
         }
         for s in skus
     ]
@@ -124,7 +136,9 @@ def _write_answer(product: Product) -> dict[str, Any]:
 
 @api()
 async def create_product(ctx: ApiContext) -> dict[str, Any]:
-    fields = _product_fields(ctx, ctx.json())
+    body = ctx.json()
+    fields = _product_fields(ctx, body)
+    listing_rules.take_daily_listing(ctx.sim, ctx.scoped_shop.id)
     now = ctx.sim.now()
     world = ctx.sim.world
     product = Product(
@@ -133,37 +147,52 @@ async def create_product(ctx: ApiContext) -> dict[str, Any]:
         title=fields["title"],
         description=fields["description"],
         category_id=fields["category_id"],
-        status="PENDING",  # new products wait for TikTok's audit
+        status="DRAFT",
         main_images=fields["main_images"],
         skus=_stored_skus(ctx, fields["skus"], None),
         create_time=now,
         update_time=now,
+        category_chain=fields["category_chain"],
+        product_attributes=fields["product_attributes"],
+        brand_id=fields["brand_id"],
     )
+    if body.get("save_mode") != "AS_DRAFT":
+        audit.submit(ctx.sim, product, first=True)  # new products wait for TikTok's audit
     world.products[product.id] = product
+    audit.stock_notifications(ctx.sim, product)  # records each SKU's starting stock level
     return _write_answer(product)
 
 
 def _product(ctx: ApiContext, product_id: str, *, live: bool) -> Product:
     product = ctx.sim.world.products.get(product_id)
     if product is None or product.shop_id != ctx.scoped_shop.id:
-        raise env.ApiFailure(404, env.NOT_FOUND, f"product {product_id} not found")
+        raise err.refused(err.PRODUCT_NOT_FOUND, f"product {product_id} not found", 404)
     if live and product.status == "DELETED":
-        raise env.ApiFailure(404, env.NOT_FOUND, f"product {product_id} is deleted")
+        raise err.refused(err.PRODUCT_NOT_FOUND, f"product {product_id} is deleted", 404)
     return product
 
 
 @api()
 async def edit_product(ctx: ApiContext) -> dict[str, Any]:
     product = _product(ctx, ctx.request.path_params["product_id"], live=True)
+    if product.status == "FREEZE":
+        raise err.refused(err.PRODUCT_STATUS_FORBIDS, f"product {product.id} is frozen")
     fields = _product_fields(ctx, ctx.json())
+    before = audit.audited_content(product)
     product.title = fields["title"]
     product.description = fields["description"]
     product.category_id = fields["category_id"]
     product.main_images = fields["main_images"]
     product.skus = _stored_skus(ctx, fields["skus"], product)
-    product.status = "PENDING"  # an edit goes back to audit
+    product.category_chain = fields["category_chain"]
+    product.product_attributes = fields["product_attributes"]
+    product.brand_id = fields["brand_id"]
     product.update_time = ctx.sim.bump(product.update_time)
-    return _write_answer(product)
+    # Price and stock edits of a live product need no audit; anything else goes back to it.
+    if product.status != "ACTIVATE" or audit.audited_content(product) != before:
+        audit.submit(ctx.sim, product, first=product.audit_status != "APPROVED")
+    audit.deliver_later(ctx.sim, product.shop_id, audit.stock_notifications(ctx.sim, product))
+    return {**_write_answer(product), "audit": {"status": product.audit_status}}
 
 
 @api()
@@ -190,6 +219,7 @@ async def delete_products(ctx: ApiContext) -> dict[str, Any]:
 
 @api()
 async def product_detail(ctx: ApiContext) -> dict[str, Any]:
+    audit.settle_later(ctx.sim)
     return _product(ctx, ctx.request.path_params["product_id"], live=False).detail()
 
 
@@ -214,6 +244,7 @@ def _matches(product: Product, filters: dict[str, Any]) -> bool:
 
 @api()
 async def search_products(ctx: ApiContext) -> dict[str, Any]:
+    audit.settle_later(ctx.sim)
     size = page_size(ctx.query)
     filters = ctx.json()
     status = filters.get("status")

@@ -5,8 +5,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator import fulfillment, money, webhooks
+from simulator import audit, fulfillment, money, webhooks
+from simulator.catalog import DEFAULT_SALES_WAREHOUSE, category_chain
 from simulator.core import Simulator
+from simulator.listing_rules import catalog_of
 from simulator.logistics import DEFAULT_DELIVERY_OPTION, DELIVERY_OPTIONS
 from simulator.world import Order, Product, Shop
 
@@ -144,10 +146,17 @@ def add_shop(sim: Simulator, seed: ShopSeed) -> Shop:
     return shop
 
 
+# The audit state a seeded product's status implies.
+_SEED_AUDIT = {"ACTIVATE": "APPROVED", "PENDING": "AUDITING", "FAILED": "FAILED"}
+
+
 def add_product(sim: Simulator, seed: ProductSeed) -> Product:
     _require_shop(sim, seed.shop_id)
     world = sim.world
     now = sim.now()
+    catalog = catalog_of(sim)
+    default = catalog.default_sales_warehouse(seed.shop_id)
+    warehouse_id = default.id if default is not None else DEFAULT_SALES_WAREHOUSE
     product = Product(
         shop_id=seed.shop_id,
         id=seed.id or world.next_id("1729"),
@@ -155,20 +164,28 @@ def add_product(sim: Simulator, seed: ProductSeed) -> Product:
         description=seed.description,
         category_id=seed.category_id,
         status=seed.status,
-        main_images=[{"uri": uri} for uri in seed.images],
+        main_images=[
+            {"uri": i.uri, "url": i.url, "width": i.width, "height": i.height}
+            if (i := catalog.images.get(uri))
+            else {"uri": uri}
+            for uri in seed.images
+        ],
         skus=[
             {
                 "id": world.next_id("1730"),
                 "seller_sku": s.seller_sku,
                 "price": {"amount": s.price, "currency": s.currency},
-                "inventory": [{"quantity": s.quantity, "warehouse_id": "7000000001"}],
+                "inventory": [{"quantity": s.quantity, "warehouse_id": warehouse_id}],
             }
             for s in seed.skus
         ],
         create_time=seed.create_time or now,
         update_time=seed.update_time or seed.create_time or now,
+        audit_status=_SEED_AUDIT.get(seed.status, "NONE"),
+        category_chain=category_chain(seed.category_id),
     )
     world.products[product.id] = product
+    audit.stock_notifications(sim, product)  # records each SKU's starting stock level
     return product
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from simulator import money
 from simulator.logistics import DEFAULT_DELIVERY_OPTION
 from simulator.order_books import OrderBooks
+from simulator.catalog import CatalogState
 
 
 @dataclass
@@ -74,8 +75,14 @@ class Product:
     skus: list[dict[str, Any]]
     create_time: int
     update_time: int
-    # Why TikTok froze or deactivated the product itself (detail's ``audit_failed_reasons``).
+    # TikTok's audit: NONE, AUDITING, FAILED, PRE_APPROVED or APPROVED, with its reasons.
+    audit_status: str = "NONE"
     audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
+    pre_approved_reasons: list[str] = field(default_factory=list)
+    product_attributes: list[dict[str, Any]] = field(default_factory=list)
+    brand_id: str | None = None
+    # Root first; empty for products made before categories were known.
+    category_chain: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """As search answers it."""
@@ -93,13 +100,24 @@ class Product:
         return {
             **self.summary(),
             "description": self.description,
-            "category_chains": [{"id": self.category_id, "is_leaf": True}],
-            "main_images": [
-                {"uri": image["uri"], "urls": [f"https://sim.invalid/{image['uri']}"]}
-                for image in self.main_images
-            ],
+            "category_chains": self.category_chain or [{"id": self.category_id, "is_leaf": True}],
+            "main_images": [_answer_image(image) for image in self.main_images],
+            "audit": {
+                "status": self.audit_status,
+                "pre_approved_reasons": self.pre_approved_reasons,
+            },
             "audit_failed_reasons": self.audit_failed_reasons,
+            "product_attributes": self.product_attributes,
+            **({"brand": {"id": self.brand_id}} if self.brand_id else {}),
         }
+
+
+def _answer_image(image: dict[str, Any]) -> dict[str, Any]:
+    url = image.get("url") or f"https://sim.invalid/{image['uri']}"
+    answer: dict[str, Any] = {"uri": image["uri"], "urls": [url], "thumb_urls": [url]}
+    if "width" in image:
+        answer["width"], answer["height"] = image["width"], image["height"]
+    return answer
 
 
 def _answer_sku(sku: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +131,8 @@ def _answer_sku(sku: dict[str, Any]) -> dict[str, Any]:
             "sale_price": price["amount"],
         },
         "inventory": sku["inventory"],
+        "status_info": sku.get("status_info", {"status": "NORMAL"}),
+        **({"sales_attributes": sku["sales_attributes"]} if sku.get("sales_attributes") else {}),
     }
 
 
@@ -223,6 +243,7 @@ class World:
         self.auth_codes: dict[str, AuthCode] = {}
         self.products: dict[str, Product] = {}
         self.orders: dict[str, Order] = {}
+        self.catalog = CatalogState()
         self._serial = 0
         # Packages, cancellations, returns, settlements, webhook subscriptions and deliveries.
         self.books = OrderBooks()
