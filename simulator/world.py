@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from simulator import money
+from simulator.catalog import CatalogState
 from simulator.logistics import DEFAULT_DELIVERY_OPTION
 from simulator.order_books import OrderBooks
-from simulator.catalog import CatalogState
 
 
 @dataclass
