@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import expect
-from service.entrypoints.worker.runtime import Worker
 
+from service.bootstrap import Worker
 from service.domain.time import utcnow
 from service.settings import Settings
 from tests import factories
@@ -107,12 +107,14 @@ async def seeded(worker: Worker, admin_http: httpx.AsyncClient, settings: Settin
             assert updated.status_code == 200, updated.text
 
     async def set_error(product_id: str, error: str) -> None:
-        listing = await fresh(worker).listings.get(shop_id, ids[product_id])
+        uow = fresh(worker)
+        listing = await uow.listings.get(shop_id, ids[product_id])
         assert listing is not None
         changed = listing.model_copy(
             update={"error": error, "sync_status": "failed", "updated_at": utcnow()}
         )
-        await fresh(worker).listings.replace(changed, expected=listing.updated_at)
+        uow.listings.save(changed)
+        await uow.commit()
 
     await set_error(HOSTILE_LISTING, HOSTILE)
     await set_error(*REJECTED_LISTING)
