@@ -7,8 +7,8 @@ from tiktok_shop_api import AsyncTikTokShop
 
 from simulator import Simulator, SimulatorConfig
 from simulator.listing_rules import daily_limit
-from tests.tiktok.catalog_support import Api, create, detail, product, sku
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.catalog_support import Api, create, detail, product, sku
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 CREATE = "/product/202309/products"
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest_asyncio
 from tiktok_shop_api import AsyncTikTokShop
 
-from tests.tiktok.sim_api import SignedApi, advance, order_state, seed_order
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.sim_api import SignedApi, advance, order_state, seed_order
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 DAY = 86400
 UNSETTLED = "/finance/202507/orders/unsettled"

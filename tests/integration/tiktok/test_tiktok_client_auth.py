@@ -25,8 +25,8 @@ from service.adapters.tiktok import (
     authorize_shops,
 )
 from service.domain.shops import ShopAuthorization
-from tests.tiktok.memory_directory import InMemoryShopDirectory
-from tests.tiktok.sim_support import APP_SECRET, ClientFactory, SeededShop, SimControl
+from tests.integration.tiktok.memory_directory import InMemoryShopDirectory
+from tests.integration.tiktok.sim_support import APP_SECRET, ClientFactory, SeededShop, SimControl
 
 REFRESH = "/api/v2/token/refresh"
 

@@ -13,7 +13,7 @@ from service.bootstrap import Worker
 from service.settings import Settings
 from tests import factories
 from tests.admin_api import AdminApi
-from tests.integration.test_admin_listings import ok
+from tests.e2e.test_admin_listings import ok
 from tests.support import eventually, fresh, store
 
 pytestmark = pytest.mark.integration

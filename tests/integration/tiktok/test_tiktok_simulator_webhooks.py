@@ -6,7 +6,7 @@ from tiktok_shop_api import Webhooks
 
 from service.adapters.tiktok.signing import verify_webhook_signature
 from service.domain.tiktok_status import map_order_status
-from tests.tiktok.sim_support import (
+from tests.integration.tiktok.sim_support import (
     APP_KEY,
     APP_SECRET,
     ClientFactory,

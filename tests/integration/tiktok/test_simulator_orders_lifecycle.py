@@ -15,8 +15,8 @@ from tiktok_shop_api.generated.models import (
     SearchReturnsRequest,
 )
 
-from tests.tiktok.sim_api import Inbox, SignedApi, advance, order_state, seed_order
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.sim_api import Inbox, SignedApi, advance, order_state, seed_order
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 CANCELS = "/return_refund/202602/cancellations"
 RETURNS = "/return_refund/202602/returns/search"

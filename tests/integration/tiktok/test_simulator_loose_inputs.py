@@ -5,8 +5,8 @@ import json
 import pytest
 from tiktok_shop_api import Webhooks
 
-from tests.tiktok.sim_api import Inbox, SignedApi, order_state, seed_order
-from tests.tiktok.sim_support import SeededShop, SimControl
+from tests.integration.tiktok.sim_api import Inbox, SignedApi, order_state, seed_order
+from tests.integration.tiktok.sim_support import SeededShop, SimControl
 
 # Every call this simulator added, with a path that reaches its handler.
 NEW_CALLS = [

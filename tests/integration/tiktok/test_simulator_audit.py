@@ -13,8 +13,8 @@ from tiktok_shop_api.generated.models import (
 )
 
 from service.adapters.tiktok import ShopRef
-from tests.tiktok.catalog_support import Api, create, detail, product, sku
-from tests.tiktok.sim_support import (
+from tests.integration.tiktok.catalog_support import Api, create, detail, product, sku
+from tests.integration.tiktok.sim_support import (
     APP_KEY,
     APP_SECRET,
     SeededShop,

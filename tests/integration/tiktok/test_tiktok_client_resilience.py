@@ -24,7 +24,7 @@ from service.adapters.tiktok import (
     TikTokTransportError,
 )
 from service.retries import MAX_RETRY_AFTER, TIKTOK_CALL
-from tests.tiktok.sim_support import ClientFactory, SeededShop, SimControl, product_body
+from tests.integration.tiktok.sim_support import ClientFactory, SeededShop, SimControl, product_body
 
 DETAIL = "/product/202309/products/"
 ATTEMPTS = TIKTOK_CALL.attempts or 0

@@ -35,8 +35,8 @@ from service.application.errors import AuthorizationRequired, GatewayError, NotC
 from service.application.ports import DatabaseUnavailable, TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.shops import ShopAuthorization
-from tests.tiktok.memory_directory import InMemoryShopDirectory
-from tests.tiktok.sim_support import SimControl, serving
+from tests.integration.tiktok.memory_directory import InMemoryShopDirectory
+from tests.integration.tiktok.sim_support import SimControl, serving
 
 pytestmark = pytest.mark.integration
 

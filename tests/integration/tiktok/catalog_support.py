@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from service.adapters.tiktok.signing import sign_request
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -19,7 +19,7 @@ from service.bootstrap import Worker
 from service.domain.time import utcnow
 from service.settings import Settings
 from tests import factories
-from tests.browser.conftest import PHONE, SCREENSHOTS, AdminPage
+from tests.e2e.browser.conftest import PHONE, SCREENSHOTS, AdminPage
 from tests.support import ROOT, fresh, store
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

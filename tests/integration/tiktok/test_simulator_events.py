@@ -11,8 +11,14 @@ from tiktok_shop_api.generated.models import (
 )
 
 from service.adapters.tiktok.signing import verify_webhook_signature
-from tests.tiktok.sim_api import Inbox, SignedApi, advance, seed_order, settled_deliveries
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.sim_api import (
+    Inbox,
+    SignedApi,
+    advance,
+    seed_order,
+    settled_deliveries,
+)
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 PATH = "/event/202309/webhooks"
 

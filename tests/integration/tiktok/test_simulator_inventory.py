@@ -6,8 +6,8 @@ import pytest
 from tiktok_shop_api import AsyncTikTokShop
 from tiktok_shop_api.generated.models import UpdateInventoryRequest
 
-from tests.tiktok.catalog_support import Api, create, detail, product, sku
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.catalog_support import Api, create, detail, product, sku
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 EAST, WEST, RETURNS = "7100000000000000001", "7100000000000000002", "7100000000000000009"
 

@@ -20,7 +20,13 @@ from service.adapters.tiktok import (
     TikTokShopClient,
 )
 from service.adapters.tiktok.signing import sign_request
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, ClientFactory, SeededShop, SimControl
+from tests.integration.tiktok.sim_support import (
+    APP_KEY,
+    APP_SECRET,
+    ClientFactory,
+    SeededShop,
+    SimControl,
+)
 
 
 def _seed_style_sign(path: str, params: dict[str, str], body: bytes) -> str:

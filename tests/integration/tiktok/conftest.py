@@ -1,8 +1,8 @@
 """Fixtures: the simulator on a real socket, a control handle to drive it, clients pointed at it,
 the real database for the shop directory.
 
-Self-contained (no service `Worker`), so that `pytest tests/tiktok --confcutdir=tests/tiktok`
-runs these tests on their own.
+Self-contained (no service `Worker`), so that these tests run on their own:
+`pytest tests/integration/tiktok --confcutdir=tests/integration/tiktok`.
 """
 
 import uuid
@@ -28,9 +28,8 @@ from service.adapters.tiktok import (
     TokenProvider,
 )
 from simulator import Simulator, SimulatorConfig, create_app
-from tests.support import service_env
-from tests.tiktok.sim_api import Inbox, Received, SignedApi
-from tests.tiktok.sim_support import (
+from tests.integration.tiktok.sim_api import Inbox, Received, SignedApi
+from tests.integration.tiktok.sim_support import (
     APP_KEY,
     APP_SECRET,
     ClientFactory,
@@ -41,6 +40,7 @@ from tests.tiktok.sim_support import (
     WebhookReceiver,
     serving,
 )
+from tests.support import service_env
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,17 @@ import pytest
 from tiktok_shop_api import AsyncTikTokShop
 from tiktok_shop_api.generated.models import UploadProductImageRequest
 
-from tests.tiktok.catalog_support import GIF, Api, create, detail, jpeg, png, product, webp
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.catalog_support import (
+    GIF,
+    Api,
+    create,
+    detail,
+    jpeg,
+    png,
+    product,
+    webp,
+)
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 
 @pytest.fixture

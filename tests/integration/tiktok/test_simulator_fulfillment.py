@@ -7,8 +7,8 @@ from tiktok_shop_api import AsyncTikTokShop, Webhooks
 from tiktok_shop_api.generated.models import ShipPackageRequest
 
 from service.adapters.tiktok import ShopRef
-from tests.tiktok.sim_api import Inbox, SignedApi, advance, order_state, seed_order
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
+from tests.integration.tiktok.sim_api import Inbox, SignedApi, advance, order_state, seed_order
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl
 
 STANDARD = "7091146663229654785"
 TIKTOK_SHIPPED = "7091146663229654787"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.adapters.tiktok.signing import sign_request
-from tests.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl, poll
+from tests.integration.tiktok.sim_support import APP_KEY, APP_SECRET, SeededShop, SimControl, poll
 
 
 @dataclass

@@ -17,7 +17,7 @@ from service.adapters.tiktok import (
 from service.adapters.tiktok.models import ProductSearchFilter
 from service.domain.money import from_minor_units, to_minor_units
 from service.domain.tiktok_status import map_order_status, map_product_status
-from tests.tiktok.sim_support import ClientFactory, SeededShop, SimControl, product_body
+from tests.integration.tiktok.sim_support import ClientFactory, SeededShop, SimControl, product_body
 
 
 async def test_authorized_shops(make_client: ClientFactory, shop: SeededShop) -> None:
