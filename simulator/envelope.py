@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from starlette.responses import JSONResponse
 
-# Named in TikTok's documentation (and in /work/shared/reference).
+# Named in TikTok's documentation.
 OK: Final = 0
 ACCESS_TOKEN_EXPIRED: Final = 105002
 PERMISSION_DENIED: Final = 105005
