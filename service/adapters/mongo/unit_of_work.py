@@ -276,7 +276,9 @@ class MongoUnitOfWork:
                     "outbox": outbox,
                 },
             )
-        names = change.fields
+        names = set(change.fields)
+        if collection == LISTINGS and "external_product_id" in names:
+            names.add("external_key")  # follows the TikTok product id it is derived from
         update: Document = {
             "$set": {**{n: stored[n] for n in names if n in stored}, "write_id": self.write_id},
             "$inc": {"version": 1},
