@@ -40,6 +40,30 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+async def holds(
+    probe: Callable[[], Awaitable[T]],
+    *,
+    until: Callable[[T], bool],
+    seconds: float,
+    why: str,
+    interval: float = 0.2,
+) -> T:
+    """Watch `probe` for `seconds` and fail at the first result for which `until` is false.
+
+    For what must NOT happen within a known time (an offset committed by aiokafka's 5 s
+    auto-commit, say): the watch lasts longer than the thing that would break it.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        result = await probe()
+        if not until(result):
+            raise AssertionError(f"{why}; found: {result!r}")
+        if loop.time() > deadline:
+            return result
+        await asyncio.sleep(interval)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
