@@ -70,13 +70,17 @@ async def publish_raw(
 async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record on the topic now, from the earliest offset to the end offsets read at the
     start (no consumer group). Anything published before the call is in the answer."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    assert described["partitions"], f"topic {topic} does not exist"
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        numbers = consumer.partitions_for_topic(topic)
-        assert numbers, f"topic {topic} does not exist"
-        partitions = [TopicPartition(topic, p) for p in sorted(numbers)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
