@@ -152,17 +152,9 @@ def tiktok_webhook(
     )
 
 
-def seed_webhook(webhook_type: str, shop_id: str, payload: dict[str, Any]) -> WebhookMessage:
-    import hashlib
-
-    body = {"type": webhook_type, "payload": payload}
-    nid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return WebhookMessage(
-        notification_id=nid,
-        source="seed",
-        webhook_type=webhook_type,
-        shop_id=shop_id,
-        received_at=utcnow(),
-        correlation_id=f"c-{nid[:8]}",
-        body=body,
-    )
+async def events_on(
+    settings: Settings, where: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """The events on the settings' events topic now (read to its end) that `where` picks."""
+    records = await read_to_end(settings.kafka_bootstrap_servers, settings.topic_events)
+    return [e for e in (json.loads(r.value) for r in records) if where(e)]

@@ -122,3 +122,18 @@ async def store(worker: "Worker", *entities: "ChannelOrder | Listing") -> None:
         else:
             uow.listings.add(entity)
     await uow.commit()
+
+
+async def events_published(worker: "Worker", *documents: tuple[str, str]) -> None:
+    """Wait until the relay has published (and cleared) every event the documents hold:
+    `(collection, _id)` pairs. After this, a read of the events topic to its end sees them."""
+
+    async def left() -> list[tuple[str, str]]:
+        waiting = []
+        for collection, doc_id in documents:
+            doc = await worker.db.collection(collection).find_one({"_id": doc_id}, {"outbox": 1})
+            if doc is None or doc.get("outbox"):
+                waiting.append((collection, doc_id))
+        return waiting
+
+    await eventually(left, until=lambda waiting: not waiting)
