@@ -79,7 +79,7 @@ async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
     )
     task = asyncio.create_task(server.serve())
     try:
-        await eventually(lambda: _started(server, task), timeout=60)
+        await eventually(lambda: _started(server, task), timeout=30)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
