@@ -47,6 +47,10 @@ class ServiceProcess:
             "ADMIN_PORT": self.admin_url.rsplit(":", 1)[1],
         }
         self._env = env_for(settings, **ports, **extra)
+        if part == "ingress":
+            # As its deployments run it: the ingress is given no database setting at all.
+            for name in ("MONGODB_URI", "MONGODB_DATABASE"):
+                self._env.pop(name)
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in __aexit__)
             prefix=f"service-{part}-", suffix=".log", delete=False
         )

@@ -34,6 +34,7 @@ from service.entrypoints.ingress.webhook import PATH
 from service.settings import Settings
 from tests.conftest import make_settings, run_topic
 from tests.kafka_tools import delete_topics
+from tests.processes import ServiceProcess
 from tests.support import ROOT, eventually, serve
 
 pytestmark = pytest.mark.integration
@@ -627,3 +628,27 @@ async def test_a_webhook_of_a_full_mebibyte_reaches_kafka(
     assert response.status_code == 200, response.text
     records = await read_topic(settings.kafka_bootstrap_servers, topic)
     assert [message_of(r).notification_id for r in records] == ["full-mib"]
+
+
+# --- the ingress as its own process ---------------------------------------------------------
+
+
+async def test_the_ingress_runs_alone_as_python_m_service_ingress_and_stops_on_sigterm(
+    services: dict[str, str], topic: str, http: httpx.AsyncClient
+) -> None:
+    """The ingress part on its own, as its container runs it: no database setting at all."""
+    settings = ingress_settings(services, topic)
+    async with ServiceProcess("ingress", settings) as ingress:
+        await ingress.ready()
+        assert (await http.get(ingress.url + "/healthz")).json() == {"status": "ok"}
+        raw = order_event("alone-1", "O-ALONE")
+        response = await http.post(ingress.url + PATH, content=raw, headers=tiktok_headers(raw))
+        assert response.status_code == 200, response.text
+        assert response.json() == {"received": True, "id": "alone-1"}
+        code = await ingress.stop(timeout=30)
+        output = ingress.output()
+    assert code == 0, output
+    assert "Traceback" not in output
+    [record] = await read_topic(settings.kafka_bootstrap_servers, topic)
+    assert message_of(record).notification_id == "alone-1"
+    assert record.key == f"{SHOP}:O-ALONE".encode()
