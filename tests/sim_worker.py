@@ -14,6 +14,7 @@ from service.settings import Settings
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings, run_topic
+from tests.kafka_tools import delete_topics
 from tests.support import serve
 
 APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
@@ -104,3 +105,4 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
         finally:
             await worker.db.client.drop_database(settings.mongodb_database)
             await worker.stop()
+            await delete_topics(settings.kafka_bootstrap_servers, prefix=run_topic(f"sim-{run}."))

@@ -21,7 +21,8 @@ from contracts.webhooks import WebhookMessage
 from service.adapters.mongo.database import Database
 from service.domain.orders import order_id_for
 from simulator.app import create_app
-from tests.kafka_tools import committed_offset, publish_raw, tiktok_webhook
+from tests.conftest import run_topic
+from tests.kafka_tools import committed_offset, delete_topics, publish_raw, tiktok_webhook
 from tests.processes import ServiceProcess
 from tests.sim_worker import seed_order, sim_settings, simulator_config
 from tests.support import eventually, holds, serve
@@ -113,6 +114,7 @@ async def test_a_worker_killed_mid_handler_leaves_the_webhook_to_the_next_worker
         finally:
             await db.client.drop_database(settings.mongodb_database)
             await db.close()
+            await delete_topics(settings.kafka_bootstrap_servers, prefix=run_topic(f"sim-{run}."))
 
 
 async def _calls_in_flight(sim: httpx.AsyncClient) -> bool:
