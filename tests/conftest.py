@@ -1,18 +1,26 @@
-"""Session fixtures: the real Kafka broker and database, one run's own topics and database."""
+"""Session fixtures: the real Kafka broker and database, one run's own topics and database.
+
+Every topic a run creates is named `test.<run>.…` (`run_topic`), and all of them are deleted
+when the session ends, so runs do not pile topics up on the shared broker.
+"""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
 from contracts.client import AdminClient
+from contracts.webhooks import WebhookMessage
 from service import logs
+from service.adapters.mongo.outbox import MongoOutbox
+from service.application.messagebus import MessageBus, Outcome
 from service.bootstrap import Worker
 from service.entrypoints.worker.asgi import worker_app
 from service.settings import Settings
 from tests.admin_api import AdminApi, HttpAdmin, KafkaAdmin
+from tests.kafka_tools import delete_topics
 from tests.support import serve, service_env
 
 RUN = uuid.uuid4().hex[:8]
@@ -21,9 +29,16 @@ RUN = uuid.uuid4().hex[:8]
 logs.configure("INFO")
 
 
+def run_topic(name: str) -> str:
+    """A topic name of this run's own (deleted at the end of the session)."""
+    return f"test.{RUN}.{name}"
+
+
 @pytest.fixture(scope="session")
-def services() -> dict[str, str]:
-    return service_env()
+async def services() -> AsyncIterator[dict[str, str]]:
+    env = service_env()
+    yield env
+    await delete_topics(env["KAFKA_BOOTSTRAP_SERVERS"], prefix=run_topic(""))
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +53,10 @@ def make_settings(services: dict[str, str], **overrides: object) -> Settings:
         "mongodb_uri": services["MONGODB_URI"],
         "mongodb_database": f"test_{RUN}",
         "kafka_group_id": f"test-worker-{RUN}",
-        "topic_webhooks": f"test.{RUN}.webhooks",
-        "topic_admin_commands": f"test.{RUN}.commands",
-        "topic_events": f"test.{RUN}.events",
-        "topic_dead_letter": f"test.{RUN}.dead-letter",
+        "topic_webhooks": run_topic("webhooks"),
+        "topic_admin_commands": run_topic("commands"),
+        "topic_events": run_topic("events"),
+        "topic_dead_letter": run_topic("dead-letter"),
         "admin_api_token": "test-admin-token",
         "tiktok_app_key": "",
         "tiktok_app_secret": "",
@@ -64,11 +79,25 @@ async def mongo(settings: Settings) -> AsyncIterator[AsyncMongoClient[dict[str, 
 
 @pytest.fixture(scope="session")
 async def worker(settings: Settings) -> AsyncIterator[Worker]:
-    """One worker for the session: consumers, admin API, outbox relay."""
+    """One worker for the session: consumers, admin API, outbox relay.
+
+    At the end, every event a test left in the documents must still be readable by the relay:
+    one malformed outbox entry would stop every later sweep of a worker on this database."""
     w = Worker(settings)
     await w.start()
     yield w
-    await w.stop()
+    try:
+        await readable_outbox(w)
+    finally:
+        await w.stop()
+
+
+async def readable_outbox(worker: Worker) -> None:
+    """Fail when an outbox entry in the worker's database cannot be read back as one."""
+    try:
+        [entry async for entry in MongoOutbox(worker.db).pending()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AssertionError(f"a malformed outbox entry was left behind: {exc!r}") from exc
 
 
 @pytest.fixture(scope="session")
@@ -109,3 +138,30 @@ def api(
 def shop() -> str:
     """A shop of the test's own: its listings, orders and stats are the test's alone."""
     return f"shop-{uuid.uuid4().hex[:10]}"
+
+
+class Outcomes:
+    """What the worker's message bus answered for each webhook it was given (`Outcome`s), in
+    the order it answered them: the bus's own verdict (`applied`, `duplicate`, ...)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Outcome] = []
+
+    def of(self, notification_id: str) -> list[str]:
+        return [o.status for o in self.seen if o.notification_id == notification_id]
+
+
+@pytest.fixture
+def outcomes(worker: Worker, monkeypatch: pytest.MonkeyPatch) -> Outcomes:
+    """Records every answer of the session worker's bus while the test runs."""
+    bus: MessageBus = worker.bus
+    apply = bus.apply
+    recorded = Outcomes()
+
+    async def recording(messages: Sequence[WebhookMessage]) -> list[Outcome]:
+        answered = await apply(messages)
+        recorded.seen.extend(answered)
+        return answered
+
+    monkeypatch.setattr(bus, "apply", recording)
+    return recorded

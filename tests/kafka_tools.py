@@ -5,7 +5,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import RecordMetadata
 
 from contracts.webhooks import WebhookMessage
 from service.domain.time import utcnow
@@ -53,15 +55,79 @@ class TopicReader:
 
 async def publish_raw(
     settings: Settings, topic: str, value: bytes, key: bytes | None = None
-) -> None:
+) -> RecordMetadata:
+    """Publish one record; answers where it landed (partition and offset)."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(
+        return await producer.send_and_wait(
             topic, value, key=key, headers=[("content-type", b"application/json")]
         )
     finally:
         await producer.stop()
+
+
+async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic now, from the earliest offset to the end offsets read at the
+    start (no consumer group). Anything published before the call is in the answer."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    assert described["partitions"], f"topic {topic} does not exist"
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+
+        async def caught_up() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+            return all([await consumer.position(tp) >= end[tp] for tp in partitions])
+
+        await eventually(caught_up, timeout=20, interval=0)
+        return [r for r in records if r.offset < end[TopicPartition(topic, r.partition)]]
+    finally:
+        await consumer.stop()
+
+
+async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int | None:
+    """The group's committed offset (the next record it will read) on one partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        offsets = await admin.list_consumer_group_offsets(group, partitions=[tp])
+    finally:
+        await admin.close()
+    found = offsets.get(tp)
+    return None if found is None or found.offset < 0 else int(found.offset)
+
+
+async def delete_topics(
+    bootstrap: str, *, names: list[str] | None = None, prefix: str | None = None
+) -> None:
+    """Delete the named topics, or every topic whose name starts with `prefix`."""
+    if names is None and not prefix:
+        raise ValueError("name the topics or give a prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if names is not None:
+            doomed = existing & set(names)
+        else:
+            doomed = {t for t in existing if prefix and t.startswith(prefix)}
+        if doomed:
+            await admin.delete_topics(sorted(doomed))
+    finally:
+        await admin.close()
 
 
 def tiktok_webhook(
@@ -86,17 +152,9 @@ def tiktok_webhook(
     )
 
 
-def seed_webhook(webhook_type: str, shop_id: str, payload: dict[str, Any]) -> WebhookMessage:
-    import hashlib
-
-    body = {"type": webhook_type, "payload": payload}
-    nid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return WebhookMessage(
-        notification_id=nid,
-        source="seed",
-        webhook_type=webhook_type,
-        shop_id=shop_id,
-        received_at=utcnow(),
-        correlation_id=f"c-{nid[:8]}",
-        body=body,
-    )
+async def events_on(
+    settings: Settings, where: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """The events on the settings' events topic now (read to its end) that `where` picks."""
+    records = await read_to_end(settings.kafka_bootstrap_servers, settings.topic_events)
+    return [e for e in (json.loads(r.value) for r in records) if where(e)]

@@ -40,6 +40,30 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+async def holds(
+    probe: Callable[[], Awaitable[T]],
+    *,
+    until: Callable[[T], bool],
+    seconds: float,
+    why: str,
+    interval: float = 0.2,
+) -> T:
+    """Watch `probe` for `seconds` and fail at the first result for which `until` is false.
+
+    For what must NOT happen within a known time (an offset committed by aiokafka's 5 s
+    auto-commit, say): the watch lasts longer than the thing that would break it.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        result = await probe()
+        if not until(result):
+            raise AssertionError(f"{why}; found: {result!r}")
+        if loop.time() > deadline:
+            return result
+        await asyncio.sleep(interval)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +79,7 @@ async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
     )
     task = asyncio.create_task(server.serve())
     try:
-        await eventually(lambda: _started(server, task), timeout=60)
+        await eventually(lambda: _started(server, task), timeout=30)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
@@ -98,3 +122,18 @@ async def store(worker: "Worker", *entities: "ChannelOrder | Listing") -> None:
         else:
             uow.listings.add(entity)
     await uow.commit()
+
+
+async def events_published(worker: "Worker", *documents: tuple[str, str]) -> None:
+    """Wait until the relay has published (and cleared) every event the documents hold:
+    `(collection, _id)` pairs. After this, a read of the events topic to its end sees them."""
+
+    async def left() -> list[tuple[str, str]]:
+        waiting = []
+        for collection, doc_id in documents:
+            doc = await worker.db.collection(collection).find_one({"_id": doc_id}, {"outbox": 1})
+            if doc is None or doc.get("outbox"):
+                waiting.append((collection, doc_id))
+        return waiting
+
+    await eventually(left, until=lambda waiting: not waiting)

@@ -1,9 +1,12 @@
 """The seed's admin paths over real HTTP, literally as its callers use them."""
 
+import re
+
 import httpx
 import pytest
 
 from service.bootstrap import Worker
+from service.entrypoints.admin_http.routes import ROUTES
 from service.entrypoints.worker.asgi import worker_app
 from service.settings import Settings
 from tests.conftest import make_settings
@@ -14,47 +17,116 @@ pytestmark = pytest.mark.integration
 P = "/admin/tiktok-shop"
 
 
-async def test_the_seed_paths_answer_the_seed_shapes(
-    admin_http: httpx.AsyncClient, shop: str
+# Every admin path, written out as the seed's README and the design list them (`:id` stands for
+# the id the earlier steps made), with the top-level keys of its answer.
+LITERAL_PATHS: list[tuple[str, str, int, set[str]]] = [
+    ("POST", "/admin/tiktok-shop/listings/create", 200, {"listing"}),
+    ("GET", "/admin/tiktok-shop/listings", 200, {"listings", "total"}),
+    ("GET", "/admin/tiktok-shop/listings/:id", 200, {"listing"}),
+    ("GET", "/admin/tiktok-shop/listings/by-product/:localProductId", 200, {"listing"}),
+    ("POST", "/admin/tiktok-shop/listings/:id/update", 200, {"listing"}),
+    ("POST", "/admin/tiktok-shop/listings/:id/push", 200, {"listing"}),
+    ("POST", "/admin/tiktok-shop/sync", 200, {"sync"}),
+    ("GET", "/admin/tiktok-shop/syncs", 200, {"syncs", "total"}),
+    ("GET", "/admin/tiktok-shop/syncs/last", 200, {"sync"}),
+    ("POST", "/admin/tiktok-shop/products/sync", 200, {"synced", "failed", "job"}),
+    ("POST", "/admin/tiktok-shop/orders/sync", 200, {"synced", "failed", "job"}),
+    ("GET", "/admin/tiktok-shop/orders", 200, {"orders", "total"}),
+    ("GET", "/admin/tiktok-shop/orders/:id", 200, {"order"}),
+    ("POST", "/admin/tiktok-shop/orders/:id/status", 200, {"order"}),
+    ("PUT", "/admin/tiktok-shop/orders/:id/status", 200, {"order"}),
+    ("GET", "/admin/tiktok-shop/jobs", 200, {"jobs", "total"}),
+    ("GET", "/admin/tiktok-shop/jobs/:id", 404, {"error", "code", "fields"}),
+    # Without the app's key and secret there is nothing to exchange the code with.
+    ("POST", "/admin/tiktok-shop/shops/authorize", 400, {"error", "code", "fields"}),
+    ("GET", "/admin/tiktok-shop/stats", 200, {"stats"}),
+    (
+        "GET",
+        "/admin/tiktok-shop/settings",
+        200,
+        {"status", "error", "configured", "shopId", "sandbox", "appKey"},
+    ),
+    ("POST", "/admin/tiktok-shop/listings/:id/delete", 200, {"deleted"}),
+]
+
+# The seed's field names (its types in the README): every answer carries at least these.
+SEED_LISTING = {
+    "id", "localProductId", "externalProductId", "title", "description", "price", "imageUrl",
+    "status", "syncStatus", "lastSyncedAt", "error", "metadata", "createdAt", "updatedAt",
+}  # fmt: skip
+SEED_ORDER = {
+    "id", "externalOrderId", "status", "items", "subtotal", "shippingFee", "platformFee",
+    "total", "customerName", "shippingAddress", "trackingNumber", "trackingUrl", "createdAt",
+    "updatedAt",
+}  # fmt: skip
+SEED_SYNC = {
+    "id", "status", "totalProducts", "syncedProducts", "failedProducts", "error", "startedAt",
+    "completedAt", "createdAt",
+}  # fmt: skip
+SEED_STATS = {
+    "totalListings", "activeListings", "pendingListings", "failedListings", "totalOrders",
+    "pendingOrders", "shippedOrders", "deliveredOrders", "cancelledOrders", "totalRevenue",
+}  # fmt: skip
+
+
+def test_the_literal_paths_are_every_route_the_service_serves() -> None:
+    """So that a route added to the service without a literal request here fails."""
+    served = {
+        (method, P + re.sub(r"{(\w+)}", r":\1", path))
+        for methods, path, _, _ in ROUTES
+        for method in methods
+    }
+    assert {(method, path) for method, path, _, _ in LITERAL_PATHS} == served
+
+
+async def test_each_seed_path_requested_literally_answers_the_seed_shape(
+    admin_http: httpx.AsyncClient, worker: Worker, shop: str
 ) -> None:
-    q = {"shopId": shop}
-    created = await admin_http.post(
-        f"{P}/listings/create", json={"shopId": shop, "localProductId": "p1", "title": "Mug"}
-    )
-    assert created.status_code == 200
-    listing_id = created.json()["listing"]["id"]
+    from tests import factories
 
-    listings = (await admin_http.get(f"{P}/listings", params={**q, "page": 1, "limit": 20})).json()
-    assert (listings["total"], listings["listings"][0]["id"]) == (1, listing_id)
-    got = (await admin_http.get(f"{P}/listings/{listing_id}", params=q)).json()
-    assert got["listing"]["localProductId"] == "p1"
-    by_product = (await admin_http.get(f"{P}/listings/by-product/p1", params=q)).json()
-    assert by_product["listing"]["id"] == listing_id
-    updated = await admin_http.post(
-        f"{P}/listings/{listing_id}/update", json={"shopId": shop, "title": "Big mug"}
-    )
-    assert updated.json()["listing"]["title"] == "Big mug"
-    pushed = await admin_http.post(f"{P}/listings/{listing_id}/push", params=q)
-    assert pushed.json()["listing"]["id"] == listing_id
+    order = factories.order(shop, status="confirmed")
+    await store(worker, order)
+    ids = {":id": "", ":localProductId": "p-literal"}
+    bodies: dict[str, dict[str, object]] = {
+        "/admin/tiktok-shop/listings/create": {"localProductId": "p-literal", "title": "Mug"},
+        "/admin/tiktok-shop/listings/:id/update": {"title": "Big mug"},
+        "/admin/tiktok-shop/orders/:id/status": {"status": "shipped", "trackingNumber": "1Z"},
+        "/admin/tiktok-shop/shops/authorize": {"authCode": "code-from-tiktok"},
+    }
+    answers: dict[tuple[str, str], dict[str, object]] = {}
+    for method, literal, status, keys in LITERAL_PATHS:
+        if literal.startswith("/admin/tiktok-shop/orders/:id"):
+            ids[":id"] = order.id
+        elif literal.startswith("/admin/tiktok-shop/jobs/:id"):
+            ids[":id"] = "no-such-job"
+        elif literal.startswith("/admin/tiktok-shop/listings/:id"):
+            ids[":id"] = str(answers[("POST", "/admin/tiktok-shop/listings/create")]["id"])
+        url = literal
+        for placeholder, value in ids.items():
+            url = url.replace(placeholder, value)
+        response = await admin_http.request(
+            method, url, params={"shopId": shop}, json=bodies.get(literal)
+        )
+        assert response.status_code == status, (method, literal, response.text)
+        body = response.json()
+        assert set(body) == keys, (method, literal, body)
+        entity = next((body[k] for k in ("listing", "order", "sync", "stats") if k in body), None)
+        answers[(method, literal)] = entity if isinstance(entity, dict) else body
 
-    sync = (await admin_http.post(f"{P}/sync", json={"shopId": shop})).json()["sync"]
-    assert sync["status"] == "pending"
-    syncs = (await admin_http.get(f"{P}/syncs", params=q)).json()
-    assert (syncs["total"], syncs["syncs"][0]["id"]) == (1, sync["id"])
-    assert (await admin_http.get(f"{P}/syncs/last", params=q)).json()["sync"]["id"] == sync["id"]
-    # The seed's {"synced": n}; without credentials no job runs (job null, nothing failed).
-    for pull in ("products/sync", "orders/sync"):
-        answer = (await admin_http.post(f"{P}/{pull}", json={"shopId": shop})).json()
-        assert answer == {"synced": 0, "failed": 0, "job": None}
-    assert (await admin_http.get(f"{P}/orders", params=q)).json() == {"orders": [], "total": 0}
-    stats = (await admin_http.get(f"{P}/stats", params=q)).json()["stats"]
-    assert (stats["totalListings"], stats["totalRevenue"]) == (1, 0)
-    settings = (await admin_http.get(f"{P}/settings")).json()
-    assert settings["status"] == "not_configured"
-
-    deleted = await admin_http.post(f"{P}/listings/{listing_id}/delete", params=q)
-    assert deleted.json() == {"deleted": True}
-    gone = await admin_http.get(f"{P}/listings/{listing_id}", params=q)
+    assert set(answers[("POST", "/admin/tiktok-shop/listings/create")]) >= SEED_LISTING
+    listing = answers[("GET", "/admin/tiktok-shop/listings/:id")]
+    assert (listing["localProductId"], listing["title"]) == ("p-literal", "Mug")
+    assert answers[("POST", "/admin/tiktok-shop/listings/:id/update")]["title"] == "Big mug"
+    assert set(answers[("GET", "/admin/tiktok-shop/orders/:id")]) >= SEED_ORDER
+    shipped = answers[("PUT", "/admin/tiktok-shop/orders/:id/status")]
+    assert (shipped["status"], shipped["trackingNumber"]) == ("shipped", "1Z")
+    assert set(answers[("POST", "/admin/tiktok-shop/sync")]) >= SEED_SYNC
+    stats = answers[("GET", "/admin/tiktok-shop/stats")]
+    assert set(stats) >= SEED_STATS
+    assert stats["revenueByCurrency"] == [{"currency": "USD", "amount": order.total}]
+    assert answers[("GET", "/admin/tiktok-shop/orders")]["total"] == 1
+    assert answers[("POST", "/admin/tiktok-shop/listings/:id/delete")] == {"deleted": True}
+    gone = await admin_http.get(f"{P}/listings/{listing['id']}", params={"shopId": shop})
     assert (gone.status_code, gone.json()["error"]) == (404, "Listing not found")
 
 

@@ -2,12 +2,10 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
+from pydantic import SecretStr
 
 from contracts import commands as c
 from contracts import replies as r
@@ -15,7 +13,10 @@ from contracts.client import AdminClient, CommandError
 from service.bootstrap import Worker
 from service.entrypoints.worker.subscribers import SERVED_BY
 from service.settings import Settings
-from tests.support import ROOT, eventually, free_port, fresh
+from tests.conftest import run_topic
+from tests.kafka_tools import delete_topics
+from tests.processes import ServiceProcess
+from tests.support import eventually, fresh
 
 pytestmark = pytest.mark.integration
 
@@ -61,34 +62,28 @@ async def test_the_typed_client_raises_the_error_reply(admin: AdminClient, shop:
         await admin.ask(c.GetOrder(shop_id=shop, id="missing"), r.ListingReply)
 
 
+# Each wait is bounded inside the test's limit: two starts (40 s), the group settling (45 s,
+# one round of requests at most 15 s more) and two stops (20 s each).
+@pytest.mark.timeout(170)
 async def test_two_worker_processes_in_one_group_share_the_requests(settings: Settings) -> None:
     """Two `python -m service worker` processes, one consumer group: both answer requests."""
-    topic = f"test.group.{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MONGODB_URI": settings.mongodb_uri.get_secret_value(),
-        "MONGODB_DATABASE": settings.mongodb_database,
-        "KAFKA_GROUP_ID": f"group-{uuid.uuid4().hex[:8]}",
-        "TOPIC_ADMIN_COMMANDS": topic,
-        "TOPIC_WEBHOOKS": settings.topic_webhooks,
-        "TOPIC_EVENTS": settings.topic_events,
-        "TOPIC_DEAD_LETTER": settings.topic_dead_letter,
-        "ADMIN_API_TOKEN": "group-token",
-    }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "service", "worker"],
-            cwd=ROOT,
-            env={**env, "ADMIN_PORT": str(free_port())},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
-    try:
+    name = uuid.uuid4().hex[:8]
+    group_settings = settings.model_copy(
+        update={
+            "kafka_group_id": f"group-{name}",
+            "topic_admin_commands": run_topic(f"group-{name}.commands"),
+            "admin_api_token": SecretStr("group-token"),
+        }
+    )
+    async with (
+        ServiceProcess("worker", group_settings) as one,
+        ServiceProcess("worker", group_settings) as two,
+    ):
+        await asyncio.gather(one.ready(), two.ready())
         async with AdminClient(
-            settings.kafka_bootstrap_servers, command_topic=topic, timeout=60
+            settings.kafka_bootstrap_servers,
+            command_topic=group_settings.topic_admin_commands,
+            timeout=15,
         ) as client:
             served_by: set[str] = set()
 
@@ -107,14 +102,13 @@ async def test_two_worker_processes_in_one_group_share_the_requests(settings: Se
                 return served_by
 
             # Until both have joined the group, one of them may answer everything.
-            result = await eventually(ask_many, until=lambda s: len(s) == 2, timeout=90, interval=1)
-            assert {s.rsplit(":", 1)[1] for s in result} == {str(p.pid) for p in procs}
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            await asyncio.to_thread(p.wait, 60)
-    assert [p.returncode for p in procs] == [0, 0]
+            result = await eventually(ask_many, until=lambda s: len(s) == 2, timeout=45, interval=1)
+        assert {s.rsplit(":", 1)[1] for s in result} == {str(one.pid), str(two.pid)}
+        codes = await asyncio.gather(one.stop(20), two.stop(20))
+        assert codes == [0, 0], one.output()[-2000:] + two.output()[-2000:]
+    await delete_topics(
+        settings.kafka_bootstrap_servers, names=[group_settings.topic_admin_commands]
+    )
 
 
 def test_error_reply_json_is_told_apart_from_replies() -> None:

@@ -1,5 +1,6 @@
-"""The admin operations that call TikTok, through the worker's HTTP API, against the simulator
-over real HTTP, on the real database and broker."""
+"""The admin operations that call TikTok, through the worker's HTTP API and over Kafka, and
+TikTok's webhooks pushed by the simulator to the ingress, against the simulator over real
+HTTP, on the real database and broker."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -7,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.kafka_tools import TopicReader
+from contracts import commands as c
+from contracts import replies as r
+from contracts.client import AdminClient, CommandError
+from service.entrypoints.ingress.app import ingress_app
+from service.entrypoints.ingress.webhook import PATH
+from tests.kafka_tools import TopicReader, events_on
 from tests.sim_worker import SimWorker, sim_worker
-from tests.support import eventually, fresh
+from tests.support import events_published, eventually, fresh, serve
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +24,50 @@ pytestmark = pytest.mark.integration
 async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
     async with sim_worker(services) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+async def ingress(sw: SimWorker) -> AsyncIterator[str]:
+    """The webhook address of an ingress publishing to the worker's topic (the app's key and
+    secret are the simulator's, so TikTok's pushes verify)."""
+    async with serve(ingress_app(sw.settings)) as url:
+        yield url + PATH
+
+
+@pytest.fixture
+async def kafka_admin(sw: SimWorker) -> AsyncIterator[AdminClient]:
+    async with AdminClient(
+        sw.settings.kafka_bootstrap_servers,
+        command_topic=sw.settings.topic_admin_commands,
+        timeout=30,
+    ) as client:
+        yield client
+
+
+async def push(sw: SimWorker, ingress: str, webhook_type: int, data: dict[str, Any]) -> str:
+    """TikTok (the simulator) signs and pushes a notification to the ingress; answers its id."""
+    answer = await sw.sim_post(
+        "/_sim/webhooks", {"type": webhook_type, "shop_id": sw.shop, "data": data, "url": ingress}
+    )
+    assert answer["delivered"], answer
+    return str(answer["notification"]["tts_notification_id"])
+
+
+async def handled(sw: SimWorker, notification_id: str) -> str:
+    """The outcome the worker recorded for the notification, once it has handled it."""
+
+    async def record() -> Any:
+        return await sw.worker.db.collection("webhook_events").find_one({"_id": notification_id})
+
+    done = await eventually(record)
+    return str(done["outcome"])
+
+
+async def details_calls(sw: SimWorker) -> int:
+    """How often TikTok answered a call for order details of the shop (the log leaves out
+    the query that names the orders; the tests here run one at a time)."""
+    log = await sw.sim.get("/_sim/requests", params={"path_prefix": "/order/202507/orders"})
+    return sum(1 for e in log.json()["requests"] if e["shop_id"] == sw.shop and e["status"] == 200)
 
 
 async def create(sw: SimWorker, **fields: Any) -> dict[str, Any]:
@@ -66,6 +116,19 @@ async def test_push_without_an_image_fails_clearly_without_calling_tiktok(sw: Si
     assert "image" in failed["error"]
     calls = (await sw.sim.get("/_sim/requests", params={"path_prefix": "/product"})).json()
     assert calls["requests"] == []
+    await product_failed_once(sw, listing["id"], failed["error"])
+
+
+async def product_failed_once(sw: SimWorker, listing_id: str, error: str) -> None:
+    """One `tiktok.product.failed` event for the listing, carrying the listing's error."""
+    await events_published(sw.worker, ("listings", listing_id))
+    events = await events_on(
+        sw.settings,
+        lambda e: e["type"].startswith("tiktok.product.") and e["listing"]["id"] == listing_id,
+    )
+    assert [(e["type"], e["error"], e["listing"]["syncStatus"]) for e in events] == [
+        ("tiktok.product.failed", error, "failed")
+    ]
 
 
 async def test_a_product_tiktok_refuses_is_failed_with_its_reason(sw: SimWorker) -> None:
@@ -79,6 +142,7 @@ async def test_a_product_tiktok_refuses_is_failed_with_its_reason(sw: SimWorker)
         await sw.sim.delete("/_sim/faults")
     assert failed["syncStatus"] == "failed"
     assert failed["error"]
+    await product_failed_once(sw, listing["id"], failed["error"])
 
 
 async def test_deleting_a_pushed_listing_deletes_the_product_and_reports_failures(
@@ -295,3 +359,84 @@ async def test_a_seller_authorizes_a_second_shop_and_it_is_called_with_its_own_t
     again = (await sw.sim_post("/_sim/auth_codes", {"shop_ids": [other]}))["auth_code"]
     assert (await sw.admin.post("/shops/authorize", json={"authCode": again})).status_code == 200
     assert (await sync_count())["synced"] == 3
+
+
+async def test_package_and_address_updates_fetch_the_order_again(
+    sw: SimWorker, ingress: str
+) -> None:
+    """Types 4 (PACKAGE_UPDATE) and 3 (RECIPIENT_ADDRESS_UPDATE) carry no order details: the
+    worker asks TikTok for the order again and stores what TikTok says now."""
+    external = await sw.seed_order("AWAITING_SHIPMENT", "4.50")
+    # TikTok reports the order (type 1) to the ingress: the order is created from its details.
+    told = await sw.sim_post(
+        f"/_sim/orders/{external}/status", {"status": "AWAITING_SHIPMENT", "webhook_url": ingress}
+    )
+    [delivery] = told["webhooks"]
+    assert delivery["delivered"], delivery
+    created = await handled(sw, delivery["notification"]["tts_notification_id"])
+    assert created.endswith("created")
+
+    # TikTok's copy moves on without a status webhook reaching us; a package update follows.
+    await sw.sim_post(f"/_sim/orders/{external}/status", {"status": "IN_TRANSIT"})
+    before = await details_calls(sw)
+    package = await push(
+        sw,
+        ingress,
+        4,
+        {
+            "order_id": external,
+            "package_list": [{"package_id": f"pk-{external}", "order_id_list": [external]}],
+            "update_time": 1,
+        },
+    )
+    assert await handled(sw, package) == "refreshed 1 of 1 orders"
+    assert await details_calls(sw) == before + 1
+    order = await fresh(sw.worker).orders.get_by_external(sw.shop, external)
+    assert order is not None
+    assert (order.status, order.external_status) == ("shipped", "IN_TRANSIT")
+
+    await sw.sim_post(f"/_sim/orders/{external}/status", {"status": "DELIVERED"})
+    address = await push(sw, ingress, 3, {"order_id": external, "update_time": 2})
+    assert await handled(sw, address) == "refreshed 1 of 1 orders"
+    assert await details_calls(sw) == before + 2
+    order = await fresh(sw.worker).orders.get_by_external(sw.shop, external)
+    assert order is not None
+    assert (order.status, order.external_status) == ("delivered", "DELIVERED")
+
+
+async def test_shops_authorize_over_kafka_then_a_refreshed_token_is_stored(
+    sw: SimWorker, kafka_admin: AdminClient
+) -> None:
+    other = f"kafka-{uuid.uuid4().hex[:6]}"
+    await sw.sim_post("/_sim/seed", {"shops": [{"id": other, "name": "Shop over Kafka"}]})
+    await sw.sim_post("/_sim/generate", {"shop_id": other, "products": 2})
+
+    with pytest.raises(CommandError) as refused:
+        await kafka_admin.ask(c.AuthorizeShops(auth_code="not-a-code"), r.AuthorizedReply)
+    assert refused.value.code == "tiktok_error"
+    code = (await sw.sim_post("/_sim/auth_codes", {"shop_ids": [other]}))["auth_code"]
+    authorized = await kafka_admin.ask(c.AuthorizeShops(auth_code=code), r.AuthorizedReply)
+    assert authorized.shop_ids == [other]
+
+    shops = sw.worker.db.collection("shops")
+    first = await shops.find_one({"_id": other})
+    assert first is not None
+    # TikTok expires the access token early: the next call is refused with 105002, the worker
+    # refreshes with the refresh token, stores the new pair, and the call goes through.
+    await sw.sim_post("/_sim/tokens/expire", {"access_token": first["access_token"]})
+    await sw.sim.delete("/_sim/requests")
+    synced = await kafka_admin.ask(c.SyncProducts(shop_id=other), r.SyncedReply)
+    assert synced.synced == 2
+    after = await shops.find_one({"_id": other})
+    assert after is not None
+    assert after["access_token"] != first["access_token"]
+    assert after["access_token_expires_at"] >= first["access_token_expires_at"]
+    assert after["token_status"] == "active"
+    refreshes = await sw.sim.get("/_sim/requests", params={"path_prefix": "/api/v2/token/refresh"})
+    assert [e["status"] for e in refreshes.json()["requests"]] == [200]
+    # The stored token is the one TikTok now accepts: another call needs no refresh.
+    await sw.sim.delete("/_sim/requests")
+    again = await kafka_admin.ask(c.SyncProducts(shop_id=other), r.SyncedReply)
+    assert again.synced == 2
+    refreshes = await sw.sim.get("/_sim/requests", params={"path_prefix": "/api/v2/token/refresh"})
+    assert refreshes.json()["requests"] == []

@@ -33,6 +33,8 @@ def outage_database(command: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        # The script waits up to 120 s for a start itself; this is the backstop.
+        timeout=150,
     )
     return done.stdout
 

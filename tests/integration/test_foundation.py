@@ -1,13 +1,8 @@
 """The ground everything stands on: a real Kafka broker, a real MongoDB-wire database."""
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import uuid
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -19,7 +14,10 @@ from pymongo.errors import DuplicateKeyError
 
 from service.adapters.kafka.topics import ensure_topics
 from service.settings import Settings
-from tests.support import ROOT, eventually, free_port
+from tests.conftest import run_topic
+from tests.kafka_tools import delete_topics
+from tests.processes import ServiceProcess
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +39,13 @@ async def test_the_broker_is_an_apache_kafka_kraft_node(settings: Settings) -> N
     assert entries["log.dirs"]
 
 
-async def test_a_message_crosses_kafka_and_its_offset_is_committed_after_the_handler(
+async def test_faststream_nack_on_error_commits_the_offset_only_after_the_handler(
     settings: Settings,
 ) -> None:
-    topic = f"test.foundation.{uuid.uuid4().hex[:8]}"
+    """The acknowledgement policy the worker's subscribers use, on a broker of the test's own:
+    what FastStream does with it on this Kafka. The worker's own subscribers are proven by
+    killing a worker process mid-handler (tests/e2e/test_worker_crash.py)."""
+    topic = run_topic(f"foundation.{uuid.uuid4().hex[:8]}")
     group = f"g-{uuid.uuid4().hex[:8]}"
     await ensure_topics(settings.kafka_bootstrap_servers, {topic: 1})
     producer = KafkaBroker(settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True)
@@ -84,6 +85,7 @@ async def test_a_message_crosses_kafka_and_its_offset_is_committed_after_the_han
     finally:
         await producer.stop()
         await consumer.stop()
+        await delete_topics(settings.kafka_bootstrap_servers, names=[topic])
 
 
 async def test_the_database_answers_like_mongodb(
@@ -128,45 +130,11 @@ async def test_testcontainers_path_needs_docker() -> None:
 async def test_the_service_starts_answers_ready_and_stops_cleanly_on_ctrl_c(
     settings: Settings,
 ) -> None:
-    ingress_port, admin_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MONGODB_URI": settings.mongodb_uri.get_secret_value(),
-        "MONGODB_DATABASE": settings.mongodb_database,
-        "KAFKA_GROUP_ID": f"{settings.kafka_group_id}-cli",
-        "TOPIC_ADMIN_COMMANDS": settings.topic_admin_commands,
-        "TOPIC_WEBHOOKS": settings.topic_webhooks,
-        "TOPIC_EVENTS": settings.topic_events,
-        "TOPIC_DEAD_LETTER": settings.topic_dead_letter,
-        "INGRESS_PORT": str(ingress_port),
-        "ADMIN_PORT": str(admin_port),
-        "ADMIN_API_TOKEN": "cli-token",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "all"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        async with httpx.AsyncClient() as http:
-
-            async def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"service exited: {proc.stdout.read()!r}")  # type: ignore[union-attr]
-                try:
-                    a = await http.get(f"http://127.0.0.1:{ingress_port}/readyz")
-                    b = await http.get(f"http://127.0.0.1:{admin_port}/readyz")
-                except httpx.TransportError:
-                    return False
-                return a.status_code == b.status_code == 200
-
-            await eventually(ready, timeout=60, interval=0.3)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = await asyncio.to_thread(proc.wait, 60)
-    output = proc.stdout.read().decode()  # type: ignore[union-attr]
+    """`python -m service all`: the ingress and the worker in one process."""
+    everything = settings.model_copy(update={"kafka_group_id": f"{settings.kafka_group_id}-cli"})
+    async with ServiceProcess("all", everything, ADMIN_API_TOKEN="cli-token") as service:
+        await service.ready(timeout=60)
+        code = await service.interrupt(timeout=40)
+        output = service.output()
     assert code == 0, output
     assert "Traceback" not in output

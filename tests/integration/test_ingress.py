@@ -32,7 +32,9 @@ from service.adapters.tiktok.signing import seed_webhook_signature, webhook_sign
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.ingress.webhook import PATH
 from service.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_topic
+from tests.kafka_tools import delete_topics
+from tests.processes import ServiceProcess
 from tests.support import ROOT, eventually, serve
 
 pytestmark = pytest.mark.integration
@@ -111,10 +113,12 @@ async def running(settings: Settings) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def topic(services: dict[str, str]) -> str:
-    name = f"test.ingress.{uuid.uuid4().hex[:10]}"
+async def topic(services: dict[str, str]) -> AsyncIterator[str]:
+    """A topic of the test's own, deleted after it."""
+    name = run_topic(f"ingress.{uuid.uuid4().hex[:10]}")
     await ensure_topics(services["KAFKA_BOOTSTRAP_SERVERS"], {name: PARTITIONS})
-    return name
+    yield name
+    await delete_topics(services["KAFKA_BOOTSTRAP_SERVERS"], names=[name])
 
 
 @pytest.fixture
@@ -542,6 +546,8 @@ def outage_kafka(command: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        # The script waits up to 120 s for a start itself; this is the backstop.
+        timeout=150,
     )
     return done.stdout
 
@@ -560,7 +566,7 @@ async def outage_bootstrap() -> AsyncIterator[str]:
 async def test_with_kafka_down_webhooks_get_503_and_the_same_request_succeeds_once_it_is_back(
     services: dict[str, str], outage_bootstrap: str, http: httpx.AsyncClient
 ) -> None:
-    topic = f"test.ingress.outage.{uuid.uuid4().hex[:10]}"
+    topic = run_topic(f"ingress.outage.{uuid.uuid4().hex[:10]}")
     settings = ingress_settings(services, topic, kafka_bootstrap_servers=outage_bootstrap)
     raw = order_event("outage-1", "O-OUT")
     request_headers = tiktok_headers(raw)
@@ -602,6 +608,7 @@ async def test_with_kafka_down_webhooks_get_503_and_the_same_request_succeeds_on
         assert await eventually(readiness, until=lambda s: s == 200) == 200
 
     records = await read_topic(outage_bootstrap, topic)
+    await delete_topics(outage_bootstrap, names=[topic])
     # A publish that timed out may still land later: at least once, and the worker dedupes.
     assert records
     assert {message_of(r).notification_id for r in records} == {"outage-1"}
@@ -621,3 +628,27 @@ async def test_a_webhook_of_a_full_mebibyte_reaches_kafka(
     assert response.status_code == 200, response.text
     records = await read_topic(settings.kafka_bootstrap_servers, topic)
     assert [message_of(r).notification_id for r in records] == ["full-mib"]
+
+
+# --- the ingress as its own process ---------------------------------------------------------
+
+
+async def test_the_ingress_runs_alone_as_python_m_service_ingress_and_stops_on_sigterm(
+    services: dict[str, str], topic: str, http: httpx.AsyncClient
+) -> None:
+    """The ingress part on its own, as its container runs it: no database setting at all."""
+    settings = ingress_settings(services, topic)
+    async with ServiceProcess("ingress", settings) as ingress:
+        await ingress.ready()
+        assert (await http.get(ingress.url + "/healthz")).json() == {"status": "ok"}
+        raw = order_event("alone-1", "O-ALONE")
+        response = await http.post(ingress.url + PATH, content=raw, headers=tiktok_headers(raw))
+        assert response.status_code == 200, response.text
+        assert response.json() == {"received": True, "id": "alone-1"}
+        code = await ingress.stop(timeout=30)
+        output = ingress.output()
+    assert code == 0, output
+    assert "Traceback" not in output
+    [record] = await read_topic(settings.kafka_bootstrap_servers, topic)
+    assert message_of(record).notification_id == "alone-1"
+    assert record.key == f"{SHOP}:O-ALONE".encode()

@@ -18,7 +18,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from contracts.entities import Address, Listing, OrderItem
+from contracts.events import AuthorizationExpiring
 from service.adapters.mongo.database import SHOPS, Database
+from service.adapters.mongo.documents import outbox_documents, outbox_entries
 from service.adapters.mongo.shop_directory import MongoShopDirectory
 from service.adapters.tiktok import (
     StaticTokenProvider,
@@ -923,9 +925,14 @@ async def test_shop_directory_round_trip_keeps_the_other_fields(database: Databa
     shop_id = new_shop_id()
     deauthorized_at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     expires_at = datetime(2025, 2, 1, tzinfo=UTC)
+    # Fields the unit of work keeps beside the tokens, an outbox entry among them in the very
+    # shape it writes one (a malformed entry would stop a relay's sweep over this database).
+    waiting = AuthorizationExpiring(
+        event_id="e1", shop_id=shop_id, occurred_at=deauthorized_at, expires_at=expires_at
+    )
     others = {
         "authorization_expires_at": expires_at,
-        "outbox": [{"event_id": "e1", "topic": "events"}],
+        "outbox": outbox_documents([waiting]),
         "version": 3,
     }
     await collection.insert_one({"_id": shop_id, "deauthorized_at": deauthorized_at, **others})
@@ -956,6 +963,8 @@ async def test_shop_directory_round_trip_keeps_the_other_fields(database: Databa
     assert doc is not None
     assert {key: doc[key] for key in others} == others
     assert doc["deauthorized_at"] == deauthorized_at  # tokens do not lift a deauthorization
+    [entry] = outbox_entries(SHOPS, shop_id, doc["outbox"])
+    assert (entry.event_id, entry.type) == ("e1", "tiktok.authorization.expiring")
     assert doc["token_status"] == "active"
 
     # The seller authorized again: the deauthorization is lifted, nothing else changes.
@@ -993,3 +1002,4 @@ async def test_shop_directory_round_trip_keeps_the_other_fields(database: Databa
     nobody = new_shop_id()
     await directory.lift_deauthorization(nobody)
     assert await collection.find_one({"_id": nobody}) is None
+    await collection.delete_many({"_id": {"$in": [shop_id, alone]}})
