@@ -42,6 +42,9 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
 
+#: How the inbox records a webhook that can never be applied.
+REJECTED = "rejected: "
+
 
 @dataclass(frozen=True)
 class Route:
@@ -277,7 +280,11 @@ class MessageBus:
             correlation_id=delivery.correlation_id,
             shop_id=delivery.shop_id,
         ):
-            if await ctx.uow.inbox.seen(delivery.notification_id):
+            recorded = await ctx.uow.inbox.outcome(delivery.notification_id)
+            if recorded is not None and recorded.startswith(REJECTED):
+                # Set aside again: had the first set-aside failed, this is its retry.
+                return Outcome(delivery.notification_id, "rejected", recorded)
+            if recorded is not None:
                 return Outcome(delivery.notification_id, "duplicate", "applied before")
             if isinstance(item, w.UnreadableWebhook):
                 return self._rejected(ctx, delivery, item.reason, item)
@@ -297,7 +304,7 @@ class MessageBus:
     def _rejected(
         self, ctx: Context, delivery: w.Delivery, reason: str, error: Exception
     ) -> Outcome:
-        detail = f"rejected: {reason}"
+        detail = f"{REJECTED}{reason}"
         ctx.uow.inbox.record(delivery, detail, [received_event(delivery)])
         log.warning("webhook rejected", webhook_type=delivery.webhook_type, reason=reason)
         return Outcome(delivery.notification_id, "rejected", detail, error)

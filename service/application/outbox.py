@@ -8,12 +8,12 @@ same `eventId`, which subscribers use to drop the duplicate (at least once, neve
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
 from service import retries
-from service.application.ports import DatabaseUnavailable, EventBus, OutboxEntry, OutboxStore
+from service.application.ports import EventBus, OutboxEntry, OutboxStore
 
 log = structlog.get_logger(__name__)
 
@@ -81,24 +81,33 @@ class OutboxRelay:
         return len(found)
 
     async def _run(self) -> None:
-        swept = False
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time()
+        next_sweep = loop.time()  # the first sweep at start-up
         while True:
-            try:
-                if not swept or loop.time() >= next_sweep:
-                    await self.sweep()
-                    swept, next_sweep = True, loop.time() + self.sweep_seconds
-                await self.drain()
-                self._failures = 0
-            except (DatabaseUnavailable, Exception) as exc:
+            # Draining and sweeping fail on their own: a sweep that meets trouble must not
+            # hold back the events just handed over, nor the other way round.
+            ok = await self._attempt(self.drain)
+            if loop.time() >= next_sweep:
+                swept = await self._attempt(self.sweep)
+                ok = ok and swept
+                if swept:
+                    next_sweep = loop.time() + self.sweep_seconds
+            if not ok:
                 # Kafka or the database is away: the entries wait (in memory and in their
                 # documents) and are tried again after a pause.
                 self._failures += 1
-                log.warning("outbox relay could not publish; will retry", error=repr(exc))
                 await asyncio.sleep(retries.KAFKA_CONNECT.delay(self._failures))
                 continue
+            self._failures = 0
             timeout = max(0.0, next_sweep - loop.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
+
+    async def _attempt(self, step: Callable[[], Awaitable[object]]) -> bool:
+        try:
+            await step()
+        except Exception as exc:
+            log.warning("outbox relay could not publish; will retry", error=repr(exc)[:300])
+            return False
+        return True

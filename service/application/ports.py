@@ -129,8 +129,9 @@ class ShopStore(Protocol):
 class Inbox(Protocol):
     """The webhooks already applied, by notification id (the dedupe log)."""
 
-    async def seen(self, notification_id: str) -> bool:
-        """Whether a webhook with this id was applied (in an earlier commit or this one)."""
+    async def outcome(self, notification_id: str) -> str | None:
+        """What became of the webhook with this id (in an earlier commit or this one), or None
+        when it was never applied."""
 
     def record(self, delivery: Delivery, outcome: str, events: Sequence[Event]) -> None:
         """The webhook was applied (or rejected) with this outcome; written last at commit."""

@@ -28,19 +28,10 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_stored_order_the_service_cannot_read_is_an_internal_error(
-    api: AdminApi, worker: Worker, shop: str, request: pytest.FixtureRequest
+    api: AdminApi, worker: Worker, shop: str
 ) -> None:
     """A document that no longer fits the model (an older version's, a hand edit) is the
     service's fault, not the caller's: `internal`, never `validation_failed`."""
-    if api.name == "http":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="known bug: the HTTP routes catch pydantic's ValidationError around the"
-                " whole command, so one raised while reading a stored document is answered"
-                " 400 validation_failed with the model's field errors (Kafka says internal)",
-            )
-        )
     now = utcnow()
     broken = f"broken-{uuid.uuid4().hex[:8]}"
     await worker.db.collection("orders").insert_one(

@@ -252,12 +252,6 @@ async def test_when_the_dead_letter_publish_fails_the_message_comes_back_uncommi
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the bus records a rejected webhook in the inbox before the subscriber"
-    " sets it aside, so when the set-aside fails, the redelivery is a duplicate and is"
-    " committed without reaching the dead-letter topic (the inbox keeps its body and reason)",
-)
 async def test_a_webhook_rejected_while_the_dead_letter_topic_refuses_still_reaches_it(
     refusing_dead_letters: Worker, shop: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -135,8 +135,10 @@ class FakeInbox:
         self.stored = stored
         self.records: dict[str, tuple[str, Sequence[Event]]] = {}
 
-    async def seen(self, notification_id: str) -> bool:
-        return notification_id in self.stored.inbox or notification_id in self.records
+    async def outcome(self, notification_id: str) -> str | None:
+        if notification_id in self.records:
+            return self.records[notification_id][0]
+        return self.stored.inbox.get(notification_id)
 
     def record(self, delivery: Delivery, outcome: str, events: Sequence[Event]) -> None:
         self.records[delivery.notification_id] = (outcome, events)

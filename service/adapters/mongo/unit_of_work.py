@@ -89,7 +89,7 @@ class MongoUnitOfWork:
 
     async def load(self, keys: Keys) -> None:
         await self._load_ids(ORDERS, keys.order_ids)
-        await self._load_ids(WEBHOOK_EVENTS, keys.notification_ids, {"_id": True})
+        await self._load_ids(WEBHOOK_EVENTS, keys.notification_ids, {"outcome": True})
         wanted = {external_key(s, p) for s, p in keys.listing_products}
         wanted -= self.listings.by_external.keys()
         if wanted:
@@ -161,7 +161,8 @@ class MongoUnitOfWork:
         if key not in self._docs or self._docs[key] is None:
             raise ValueError(f"{collection} {key[1]} was not read through this unit of work")
         previous = self._docs[key] or {}
-        self._docs[key] = {**doc, "outbox": previous.get("outbox", [])}
+        kept: Document = {k: previous[k] for k in ("outbox", "outbox_unreadable") if k in previous}
+        self._docs[key] = {**doc, "outbox": [], **kept}
         change = self._change(key, "replace")
         if change.kind == "patch":
             change.kind = "replace"
@@ -418,8 +419,9 @@ class _Inbox:
     def __init__(self, uow: MongoUnitOfWork) -> None:
         self._uow = uow
 
-    async def seen(self, notification_id: str) -> bool:
-        return await self._uow._doc(WEBHOOK_EVENTS, notification_id) is not None
+    async def outcome(self, notification_id: str) -> str | None:
+        doc = await self._uow._doc(WEBHOOK_EVENTS, notification_id)
+        return None if doc is None else str(doc.get("outcome", ""))
 
     def record(self, delivery: Delivery, outcome: str, events: Sequence[Event]) -> None:
         key = (WEBHOOK_EVENTS, delivery.notification_id)

@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,6 +17,8 @@ from service.application.messagebus import MessageBus
 from service.domain.money import CURRENCY_EXPONENTS
 from service.entrypoints.admin_http.errors import error, error_response
 from service.entrypoints.validation import error_reply_from_validation
+
+log = structlog.get_logger(__name__)
 
 #: (method(s), path under the prefix, command, where its fields come from)
 ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
@@ -74,11 +77,16 @@ def _endpoint(
             return fields
         try:
             command = command_type.model_validate(fields)
-            reply = await bus.handle(command)
         except ValidationError as exc:
             return error_response(error_reply_from_validation(exc))
+        try:
+            reply = await bus.handle(command)
         except AppError as exc:
             return error_response(exc.reply())
+        except Exception:
+            # A bug, not the caller's fault: the same `internal` answer as over Kafka.
+            log.exception("admin command failed", command=command_type.__name__)
+            return error("internal", "The command failed unexpectedly")
         return Response(reply.to_json(), media_type="application/json")
 
     return endpoint
