@@ -27,6 +27,8 @@ class AppConfig:
     sandbox: bool
     configured: bool
     catalog_sync_concurrency: int = 8
+    # How long a pull command waits for its job (seconds): below the consumer's poll limit.
+    command_wait_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,9 @@ def _summary(result: object) -> str:
 
 
 def _retry_command(exc: Exception) -> bool:
-    # Refusals are answers, not failures; a conflict was retried already.
-    return not isinstance(exc, AppError | WriteConflict)
+    # Refusals are answers, not failures; a conflict was retried already; a database that did
+    # not answer was waited for already (the driver's server selection): "unavailable" now.
+    return not isinstance(exc, AppError | WriteConflict | DatabaseUnavailable)
 
 
 class MessageBus:
@@ -195,7 +196,10 @@ class MessageBus:
         except WriteConflict as exc:
             raise Conflict("The data kept changing while the command ran; try again") from exc
         except DatabaseUnavailable as exc:
-            log.warning("database unavailable", command=type(command).__name__, error=str(exc))
+            # One line, no traceback: an outage is expected and the caller is told to retry.
+            log.warning(
+                "database unavailable", command=type(command).__name__, error=str(exc)[:200]
+            )
             raise Unavailable("The database is unreachable; try again") from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
