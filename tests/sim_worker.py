@@ -1,8 +1,9 @@
-"""A worker configured for TikTok, talking to the simulator over real HTTP."""
+"""A worker configured for TikTok, talking to the simulator over real HTTP; optionally with an
+ingress of its own that the simulator pushes the shop's webhooks to."""
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from service.entrypoints.worker.asgi import worker_app
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings
+from tests.ingress import PATH, serve_ingress
 from tests.support import serve
 
 APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
@@ -24,6 +26,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
+    ingress: str | None = None  # where the simulator pushes the shop's webhooks
 
     async def sim_post(self, path: str, body: dict[str, Any]) -> Any:
         answer = await self.sim.post(path, json=body)
@@ -32,7 +35,15 @@ class SimWorker:
 
 
 @asynccontextmanager
-async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimWorker]:
+async def sim_worker(
+    services: dict[str, str],
+    *,
+    ingress: bool = False,
+    worker: dict[str, Any] | None = None,
+    **sim: Any,
+) -> AsyncIterator[SimWorker]:
+    """The simulator (`sim`: its config), a worker of its own (`worker`: settings overrides)
+    and, with `ingress`, an ingress the simulator delivers the shop's webhooks to."""
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     config = SimulatorConfig(
@@ -62,20 +73,40 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
             topic_webhooks=f"test.{run}.webhooks",
             topic_events=f"test.{run}.events",
             topic_dead_letter=f"test.{run}.dead-letter",
+            **(worker or {}),
         )
-        worker = Worker(settings)
-        await worker.start()
+        running = Worker(settings)
+        await running.start()
         try:
-            async with (
-                serve(worker_app(worker, run_worker=False)) as admin_url,
-                httpx.AsyncClient(
-                    base_url=admin_url + "/admin/tiktok-shop",
-                    headers={"Authorization": "Bearer test-admin-token"},
-                    timeout=60,
-                ) as admin,
-                httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
-            ):
-                yield SimWorker(shop, worker, admin, sim_http)
+            async with AsyncExitStack() as stack:
+                admin_url = await stack.enter_async_context(
+                    serve(worker_app(running, run_worker=False))
+                )
+                admin = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=admin_url + "/admin/tiktok-shop",
+                        headers={"Authorization": "Bearer test-admin-token"},
+                        timeout=60,
+                    )
+                )
+                sim_http = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=sim_url, timeout=30)
+                )
+                ingress_url = None
+                if ingress:
+                    ingress_url = await stack.enter_async_context(
+                        serve_ingress(
+                            services,
+                            settings.topic_webhooks,
+                            app_key=APP_KEY,
+                            app_secret=APP_SECRET,
+                        )
+                    )
+                    hooked = await sim_http.put(
+                        f"/_sim/shops/{shop}/webhook", json={"url": ingress_url + PATH}
+                    )
+                    assert hooked.status_code == 200, hooked.text
+                yield SimWorker(shop, running, admin, sim_http, ingress_url)
         finally:
-            await worker.db.client.drop_database(settings.mongodb_database)
-            await worker.stop()
+            await running.db.client.drop_database(settings.mongodb_database)
+            await running.stop()

@@ -1,65 +1,26 @@
 """The whole path: signed webhook over HTTP -> ingress -> Kafka -> worker -> database and events."""
 
-import json
 import random
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
-from service.adapters.tiktok.signing import seed_webhook_signature, webhook_signature
 from service.bootstrap import Worker
-from service.entrypoints.ingress.app import ingress_app
 from service.settings import Settings
-from tests.conftest import make_settings
+from tests.ingress import post_seed, post_tiktok, serve_ingress
 from tests.kafka_tools import TopicReader
-from tests.support import eventually, fresh, serve
+from tests.support import eventually, fresh
 
 pytestmark = pytest.mark.integration
-
-KEY, SECRET = "flowkey", "flowsecret"
-PATH = "/tiktok-shop/webhooks"
 
 
 @pytest.fixture(scope="module")
 async def ingress_url(services: dict[str, str], settings: Settings) -> AsyncIterator[str]:
     """An ingress publishing to the topic the session's worker consumes."""
-    ingress_settings = make_settings(
-        services,
-        topic_webhooks=settings.topic_webhooks,
-        tiktok_app_key=KEY,
-        tiktok_app_secret=SECRET,
-    )
-    async with serve(ingress_app(ingress_settings)) as url, httpx.AsyncClient() as http:
-        await eventually(lambda: _ready(http, url), timeout=30)
+    async with serve_ingress(services, settings.topic_webhooks) as url:
         yield url
-
-
-async def _ready(http: httpx.AsyncClient, url: str) -> bool:
-    return (await http.get(url + "/readyz")).status_code == 200
-
-
-async def post_tiktok(url: str, body: dict[str, Any]) -> httpx.Response:
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    async with httpx.AsyncClient() as http:
-        return await http.post(
-            url + PATH,
-            content=raw,
-            headers={
-                "Authorization": webhook_signature(KEY, SECRET, raw),
-                "content-type": "application/json",
-            },
-        )
-
-
-async def post_seed(url: str, body: dict[str, Any]) -> httpx.Response:
-    raw = json.dumps(body).encode()
-    params = {"timestamp": "1700000000"}
-    sign = seed_webhook_signature(SECRET, PATH, params, raw)
-    async with httpx.AsyncClient() as http:
-        return await http.post(url + PATH, params={**params, "sign": sign}, content=raw)
 
 
 def order_event(
