@@ -317,7 +317,9 @@ class MongoUnitOfWork:
                     "outbox": outbox,
                 },
             )
-        names = change.fields
+        names = set(change.fields)
+        if collection == LISTINGS and "external_product_id" in names:
+            names.add("external_key")  # a listing linked by a patch (a push) is found by it
         update: Document = {
             "$set": {**{n: stored[n] for n in names if n in stored}, "write_id": self.write_id},
             "$inc": {"version": 1},
