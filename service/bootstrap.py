@@ -49,6 +49,7 @@ def app_config(settings: Settings) -> AppConfig:
         # A handler that waits longer than the poll limit makes the consumer leave its group
         # and the command run again: a third of it at most.
         command_wait_seconds=min(jobs.COMMAND_WAIT, settings.kafka_max_poll_interval_ms / 3000),
+        webhook_tiktok_seconds=settings.kafka_max_poll_interval_ms / 3000,
     )
 
 

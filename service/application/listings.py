@@ -6,6 +6,7 @@ from contracts import replies as r
 from contracts import webhooks as w
 from contracts.entities import Listing
 from contracts.events import ProductFailed, ProductSynced
+from service.application import budget
 from service.application.context import Context
 from service.application.errors import Conflict, GatewayError, NotFound, TikTokFailed
 from service.application.ports import Keys, PageRequest
@@ -185,7 +186,7 @@ async def on_product_status_change(webhook: w.ProductStatusChange, ctx: Context)
     why_not = "there are no TikTok credentials to read it"
     if ctx.tiktok.enabled(shop_id):
         try:
-            product = await ctx.tiktok.product(shop_id, product_id)
+            product = await budget.call(ctx.tiktok.product(shop_id, product_id))
         except GatewayError as exc:
             why_not = f"TikTok's product detail failed ({exc.message})"
         else:

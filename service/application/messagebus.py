@@ -23,7 +23,7 @@ from contracts import webhooks as w
 from contracts.events import WebhookReceived
 from contracts.wire import WireModel
 from service import retries
-from service.application import catalog, jobs, listings, orders, shops, stats
+from service.application import budget, catalog, jobs, listings, orders, shops, stats
 from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
@@ -225,19 +225,21 @@ class MessageBus:
         """Apply a batch of webhooks (in offset order) and say what became of each.
 
         Raises `DatabaseUnavailable` when the database stayed away through `retries.MESSAGE`:
-        nothing is then lost, the caller hands the batch back to Kafka.
+        nothing is then lost, the caller hands the batch back to Kafka. The batch's calls to
+        TikTok share `config.webhook_tiktok_seconds` (`budget`).
         """
         parsed = [self.parse(m) for m in messages]
-        if len(parsed) > 1:
-            try:
-                return await self._apply_together(parsed)
-            except Exception as exc:
-                log.warning(
-                    "batch failed; applying its webhooks one at a time",
-                    size=len(parsed),
-                    error=repr(exc),
-                )
-        return [await self._apply_alone(p) for p in parsed]
+        with budget.bounded(self.config.webhook_tiktok_seconds):
+            if len(parsed) > 1:
+                try:
+                    return await self._apply_together(parsed)
+                except Exception as exc:
+                    log.warning(
+                        "batch failed; applying its webhooks one at a time",
+                        size=len(parsed),
+                        error=repr(exc),
+                    )
+            return [await self._apply_alone(p) for p in parsed]
 
     async def _apply_together(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         ctx = self.context()

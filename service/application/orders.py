@@ -24,7 +24,7 @@ from contracts.entities import (
     OrderStatus,
 )
 from contracts.events import Event, OrderShipped
-from service.application import jobs
+from service.application import budget, jobs
 from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, NotFound, TikTokFailed
 from service.application.ports import Keys, PageRequest
@@ -173,7 +173,7 @@ async def _read_details(
     if not ctx.tiktok.enabled(shop_id):
         return {}, NO_CREDENTIALS
     try:
-        found = await ctx.tiktok.order_details(shop_id, ids)
+        found = await budget.call(ctx.tiktok.order_details(shop_id, ids))
     except GatewayError as exc:
         log.warning("order details unavailable", order_ids=ids[:10], error=exc.message)
         return {}, f"TikTok's order detail failed: {exc.message}"
@@ -284,7 +284,8 @@ async def _read_returns(
     if not ctx.tiktok.enabled(shop_id):
         return None, NO_CREDENTIALS
     try:
-        return await ctx.tiktok.returns(shop_id, order_id), "TikTok's returns search omits it"
+        found = await budget.call(ctx.tiktok.returns(shop_id, order_id))
+        return found, "TikTok's returns search omits it"
     except GatewayError as exc:
         log.warning("returns unavailable", order_id=order_id, error=exc.message)
         return None, f"TikTok's returns search failed: {exc.message}"
