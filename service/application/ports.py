@@ -189,6 +189,10 @@ class Views(Protocol):
         refreshes before anything else. Served from a small marker collection kept with each
         order write, so it never scans the orders."""
 
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        """Up to `limit` of the shop's listings flagged `needs_refresh` (TikTok changed their
+        product and could not be asked what it is now), the longest waiting first."""
+
 
 # --- events ---------------------------------------------------------------------------------
 

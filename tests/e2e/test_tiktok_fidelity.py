@@ -148,6 +148,8 @@ async def test_product_status_changed_without_credentials_marks_the_listing_for_
     answer = await admin_http.get(f"/admin/tiktok-shop/listings/{listing.id}?shopId={shop}")
     got = answer.json()["listing"]
     assert (got["status"], got["needsRefresh"]) == ("active", True)  # not guessed
+    waiting = await worker.bus.context().views.listings_needing_refresh(shop, 10)
+    assert [li.id for li in waiting] == [listing.id]
 
 
 @pytest.mark.parametrize(

@@ -182,6 +182,8 @@ async def test_orders_tiktok_will_not_detail_are_flagged_for_refresh_not_counted
     waiting = {o.external_order_id for o in await views.orders_needing_refresh(sw.shop, 100)}
     assert second in waiting
     assert first not in waiting
+    marks = sw.worker.db.collection("refresh_marks")
+    assert await marks.count_documents({"_id": f"orders/{refreshed.id}"}) == 0
 
 
 # --- 4: partial refunds, on a shop of its own (its statistics are the test's) -----------------

@@ -230,6 +230,10 @@ class FakeViews:
         rows = [e for e, _ in self.stored.orders.values() if e.shop_id == shop_id]
         return [o for o in rows if o.needs_refresh][:limit]
 
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        rows = [e for e, _ in self.stored.listings.values() if e.shop_id == shop_id]
+        return [li for li in rows if li.needs_refresh][:limit]
+
 
 class FakeJobs:
     async def claim(self, shop_id: str, sync_id: str) -> bool:

@@ -108,10 +108,16 @@ class MongoViews:
         ]
 
     async def orders_needing_refresh(self, shop_id: str, limit: int) -> list[ChannelOrder]:
+        return await self._flagged(ORDERS, ChannelOrder, shop_id, limit)
+
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        return await self._flagged(LISTINGS, Listing, shop_id, limit)
+
+    async def _flagged(self, collection: str, model: type[M], shop_id: str, limit: int) -> list[M]:
         try:
             marks = (
                 self._db.collection(REFRESH_MARKS)
-                .find({"kind": ORDERS, "shop_id": shop_id}, {"doc_id": True})
+                .find({"kind": collection, "shop_id": shop_id}, {"doc_id": True})
                 .sort([("since", 1), ("_id", 1)])
                 .limit(limit)
             )
@@ -120,13 +126,13 @@ class MongoViews:
                 return []
             found = {
                 str(d["_id"]): d
-                async for d in self._db.collection(ORDERS).find({"_id": {"$in": ids}})
+                async for d in self._db.collection(collection).find({"_id": {"$in": ids}})
             }
         except ConnectionFailure as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         # A mark outliving its flag (a crash between the two writes) is passed over.
         return [
-            from_document(ChannelOrder, found[i])
+            from_document(model, found[i])
             for i in ids
             if i in found and found[i].get("needs_refresh")
         ]
