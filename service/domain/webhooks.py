@@ -20,18 +20,20 @@ from service.domain.tiktok_status import map_order_status, map_product_status
 from service.domain.time import from_unix
 
 CANCELLATION_COMPLETE = frozenset({"CANCELLATION_REQUEST_COMPLETE"})
+# Legacy type 2 (REVERSE_STATUS_UPDATE): reverse_type 1 and 4 are cancellations, the others
+# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through. Its
+# stage is kept as "REVERSE_<code>".
+LEGACY_CANCEL_TYPES = frozenset({1, 4})
+LEGACY_DONE_STATUSES = frozenset({50, 51, 100})
 # A return stage at which TikTok has paid the buyer back (how much: the returns API says).
 REFUND_DONE = frozenset(
     {
         "RETURN_OR_REFUND_REQUEST_COMPLETE",
         "REPLACEMENT_REQUEST_REFUND_SUCCESS",
         "EXCHANGE_REQUEST_REFUND_SUCCESS",
+        *(f"REVERSE_{code}" for code in LEGACY_DONE_STATUSES),
     }
 )
-# Legacy type 2 (REVERSE_STATUS_UPDATE): reverse_type 1 and 4 are cancellations, the others
-# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through.
-LEGACY_CANCEL_TYPES = frozenset({1, 4})
-LEGACY_DONE_STATUSES = frozenset({50, 51, 100})
 # Type 5's `status` values (TikTok's published description): two audit outcomes, which say the
 # listing's new status, and PRODUCT_STATUS_CHANGED, which says only that TikTok itself changed
 # the product (froze or deactivated it, say): its state must be read from the product API.
@@ -49,14 +51,13 @@ class Reverse:
     """A cancellation or return reported for an order.
 
     `order_status` is set only for a completed cancellation. A return never decides the order's
-    status by itself: `refund_done` says TikTok paid the buyer back, and how much (all of the
-    order or part of it) only TikTok's returns API states.
+    status by itself: a stage in `REFUND_DONE` says TikTok paid the buyer back, and how much (all
+    of the order or part of it) only TikTok's returns API states.
     """
 
     kind: ReverseKind
     status_text: str
     order_status: OrderStatus | None
-    refund_done: bool = False
     return_id: str | None = None
     return_type: str | None = None
 
@@ -79,24 +80,16 @@ def cancellation(data: CancellationStatusData) -> Reverse:
 
 def return_request(data: ReturnStatusData) -> Reverse:
     status = data.return_status or ""
-    return Reverse(
-        "return",
-        status,
-        None,
-        refund_done=status in REFUND_DONE,
-        return_id=data.return_id,
-        return_type=data.return_type,
-    )
+    return Reverse("return", status, None, return_id=data.return_id, return_type=data.return_type)
 
 
 def legacy_reverse(data: ReverseStatusData) -> Reverse:
     kind: ReverseKind = "cancellation" if data.reverse_type in LEGACY_CANCEL_TYPES else "return"
     code = data.reverse_order_status
     text = f"REVERSE_{code}" if code is not None else ""
-    done = code in LEGACY_DONE_STATUSES
     if kind == "cancellation":
-        return Reverse(kind, text, "cancelled" if done else None)
-    return Reverse(kind, text, None, refund_done=done)
+        return Reverse(kind, text, "cancelled" if code in LEGACY_DONE_STATUSES else None)
+    return Reverse(kind, text, None)
 
 
 def order_status(value: str | int | None) -> OrderStatus | None:

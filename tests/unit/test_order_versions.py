@@ -193,6 +193,15 @@ async def test_without_credentials_a_completed_refund_is_recorded_and_flagged_no
     ]
 
 
+async def test_a_legacy_completed_refund_without_credentials_is_flagged_too() -> None:
+    stored = await apply_each(
+        hook(1, {"order_id": "O", "order_status": "DELIVERED", "update_time": T}),
+        hook(2, {"order_id": "O", "reverse_type": 2, "reverse_order_status": 100}),
+    )
+    got = order(stored)
+    assert (got.status, got.return_status, got.needs_refresh) == ("delivered", "REVERSE_100", True)
+
+
 async def test_a_closed_cancellation_request_is_the_last_stage() -> None:
     stored = await apply_each(
         hook(
