@@ -41,6 +41,13 @@ class Listing(WireModel):
     sync_status: SyncStatus = "pending"
     last_synced_at: datetime | None = None
     error: str | None = None
+    needs_refresh: bool = Field(
+        default=False,
+        description=(
+            "TikTok changed the product (a product status webhook) and its state is still to "
+            "be read from TikTok's API; `status` is the last state known"
+        ),
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
@@ -67,6 +74,28 @@ class Address(WireModel):
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
+
+
+class OrderReturn(WireModel):
+    """One return or refund request of an order, as TikTok reported it (webhook 12, and the
+    returns search 202602 when credentials exist)."""
+
+    return_id: str = Field(description="TikTok's return id")
+    return_type: str | None = Field(
+        default=None, description="TikTok's: REFUND, RETURN_AND_REFUND, REPLACEMENT"
+    )
+    status: str = Field(description="TikTok's return_status")
+    refund_amount: int | None = Field(
+        default=None,
+        description=(
+            "what TikTok refunds for it, in minor units of the order's currency; null until "
+            "read from TikTok's returns API"
+        ),
+    )
+    line_item_ids: list[str] = Field(
+        default_factory=list, description="TikTok's ids of the order line items it covers"
+    )
+    updated_at: datetime = Field(description="TikTok's time of the stage recorded")
 
 
 class ChannelOrder(WireModel):
@@ -102,6 +131,17 @@ class ChannelOrder(WireModel):
     )
     return_updated_at: datetime | None = Field(
         default=None, description="the time of that request (the return's own clock)"
+    )
+    returns: list[OrderReturn] = Field(
+        default_factory=list, description="every return or refund request, by TikTok's id"
+    )
+    refunded_amount: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "minor units of `currency` refunded so far (completed refunds as TikTok's returns "
+            "API states them); the order is `refunded` only once this reaches `total`"
+        ),
     )
     created_at: datetime
     updated_at: datetime
@@ -170,7 +210,10 @@ class ChannelStats(WireModel):
     cancelled_orders: int = 0
     total_revenue: int = Field(
         default=0,
-        description="minor units of `currency`; cancelled and refunded orders left out",
+        description=(
+            "minor units of `currency`: each order's total less what was refunded of it; "
+            "cancelled and fully refunded orders left out"
+        ),
     )
     currency: str = Currency
     revenue_by_currency: list[RevenueAmount] = Field(default_factory=list)

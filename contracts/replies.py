@@ -104,6 +104,13 @@ class AuthorizedReply(WireModel):
 class SettingsReply(WireModel):
     status: ConnectionStatus
     error: str | None = None
+    needs_reauthorization: bool = Field(
+        default=False,
+        description=(
+            "only the seller can cure `error`: the shop must authorize the app again (a "
+            "deauthorization, a lost authorization, a static access token that expired)"
+        ),
+    )
     configured: bool
     shop_id: str | None
     sandbox: bool

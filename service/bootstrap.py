@@ -17,6 +17,7 @@ from service.adapters.mongo.jobs import MongoJobs
 from service.adapters.mongo.outbox import MongoOutbox
 from service.adapters.mongo.unit_of_work import MongoUnitOfWork
 from service.adapters.mongo.views import MongoViews
+from service.application import jobs
 from service.application.context import AppConfig
 from service.application.messagebus import MessageBus
 from service.application.outbox import OutboxRelay
@@ -45,6 +46,10 @@ def app_config(settings: Settings) -> AppConfig:
         app_key=settings.tiktok_app_key,
         sandbox=settings.sandbox,
         configured=settings.configured,
+        # A handler that waits longer than the poll limit makes the consumer leave its group
+        # and the command run again: a third of it at most.
+        command_wait_seconds=min(jobs.COMMAND_WAIT, settings.kafka_max_poll_interval_ms / 3000),
+        webhook_tiktok_seconds=settings.kafka_max_poll_interval_ms / 3000,
     )
 
 

@@ -26,6 +26,11 @@ def valid_amount(amount: object, currency: str) -> bool:
     return bool(re.match(pattern, amount))
 
 
+def valid_decimal(amount: object) -> bool:
+    """A non-negative decimal string, whatever its number of decimals."""
+    return isinstance(amount, str) and bool(re.match(r"^\d+(\.\d+)?$", amount))
+
+
 def fmt(value: Decimal, currency: str) -> str:
     """``Decimal("12.5")`` -> ``"12.50"`` (USD), ``"1500"`` (JPY)."""
     return f"{value:.{places(currency)}f}"

@@ -92,6 +92,10 @@ class OrderSeed(SeedModel):
     update_time: int | None = None
     # One of ``simulator.logistics.DELIVERY_OPTIONS``; it decides who ships (seller or TikTok).
     delivery_option_id: str = DEFAULT_DELIVERY_OPTION.id
+    # Amounts kept exactly as given, finer than the currency's minor unit if so ("1.005" USD):
+    # a record as some markets' orders have carried, which a client must survive. By default
+    # they are written at the currency's precision and a finer one is refused.
+    exact_amounts: bool = False
 
     @field_validator("delivery_option_id")
     @classmethod
@@ -122,7 +126,10 @@ class OrderSeed(SeedModel):
         amounts += [i.sale_price for i in self.items]
         amounts += [i.original_price for i in self.items if i.original_price is not None]
         for amount in amounts:
-            if not money.valid_amount(amount, self.currency):
+            if self.exact_amounts:
+                if not money.valid_decimal(amount):
+                    raise ValueError(f"not a decimal amount: {amount!r}")
+            elif not money.valid_amount(amount, self.currency):
                 raise ValueError(f"bad {self.currency} amount {amount!r}")
         return self
 
@@ -195,7 +202,7 @@ def add_order(sim: Simulator, seed: OrderSeed) -> Order:
     now = sim.now()
 
     def fmt(amount: str) -> str:
-        return money.fmt(Decimal(amount), seed.currency)
+        return amount if seed.exact_amounts else money.fmt(Decimal(amount), seed.currency)
 
     lines: list[dict[str, Any]] = []
     for item in seed.items:

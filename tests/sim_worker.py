@@ -1,8 +1,9 @@
-"""A worker configured for TikTok, talking to the simulator over real HTTP."""
+"""A worker configured for TikTok, talking to the simulator over real HTTP; optionally with an
+ingress of its own that the simulator pushes the shop's webhooks to."""
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from service.settings import Settings
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings, run_topic
+from tests.ingress import PATH, serve_ingress
 from tests.kafka_tools import delete_topics
 from tests.support import serve
 
@@ -26,6 +28,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
+    ingress: str | None = None  # where the simulator pushes the shop's webhooks
 
     @property
     def settings(self) -> Settings:
@@ -48,9 +51,11 @@ def simulator_config(shop: str, **sim: Any) -> SimulatorConfig:
     )
 
 
-def sim_settings(services: dict[str, str], sim_url: str, shop: str, run: str) -> Settings:
+def sim_settings(
+    services: dict[str, str], sim_url: str, shop: str, run: str, **overrides: Any
+) -> Settings:
     """A worker's settings for the simulator at `sim_url`: the seed's four TikTok settings set,
-    topics, consumer group and database of its own."""
+    topics, consumer group and database of its own; `overrides` last."""
     return make_settings(
         services,
         tiktok_app_key=APP_KEY,
@@ -70,6 +75,7 @@ def sim_settings(services: dict[str, str], sim_url: str, shop: str, run: str) ->
         topic_webhooks=run_topic(f"sim-{run}.webhooks"),
         topic_events=run_topic(f"sim-{run}.events"),
         topic_dead_letter=run_topic(f"sim-{run}.dead-letter"),
+        **overrides,
     )
 
 
@@ -84,25 +90,52 @@ async def seed_order(sim: httpx.AsyncClient, shop: str, status: str, price: str)
 
 
 @asynccontextmanager
-async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimWorker]:
+async def sim_worker(
+    services: dict[str, str],
+    *,
+    ingress: bool = False,
+    worker: dict[str, Any] | None = None,
+    **sim: Any,
+) -> AsyncIterator[SimWorker]:
+    """The simulator (`sim`: its config), a worker of its own (`worker`: settings overrides)
+    and, with `ingress`, an ingress the simulator delivers the shop's webhooks to."""
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     async with serve(create_app(simulator_config(shop, **sim))) as sim_url:
-        settings = sim_settings(services, sim_url, shop, run)
-        worker = Worker(settings)
-        await worker.start()
+        settings = sim_settings(services, sim_url, shop, run, **(worker or {}))
+        running = Worker(settings)
+        await running.start()
         try:
-            async with (
-                serve(worker_app(worker, run_worker=False)) as admin_url,
-                httpx.AsyncClient(
-                    base_url=admin_url + "/admin/tiktok-shop",
-                    headers={"Authorization": "Bearer test-admin-token"},
-                    timeout=60,
-                ) as admin,
-                httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
-            ):
-                yield SimWorker(shop, worker, admin, sim_http)
+            async with AsyncExitStack() as stack:
+                admin_url = await stack.enter_async_context(
+                    serve(worker_app(running, run_worker=False))
+                )
+                admin = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=admin_url + "/admin/tiktok-shop",
+                        headers={"Authorization": "Bearer test-admin-token"},
+                        timeout=60,
+                    )
+                )
+                sim_http = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=sim_url, timeout=30)
+                )
+                ingress_url = None
+                if ingress:
+                    ingress_url = await stack.enter_async_context(
+                        serve_ingress(
+                            services,
+                            settings.topic_webhooks,
+                            app_key=APP_KEY,
+                            app_secret=APP_SECRET,
+                        )
+                    )
+                    hooked = await sim_http.put(
+                        f"/_sim/shops/{shop}/webhook", json={"url": ingress_url + PATH}
+                    )
+                    assert hooked.status_code == 200, hooked.text
+                yield SimWorker(shop, running, admin, sim_http, ingress_url)
         finally:
-            await worker.db.client.drop_database(settings.mongodb_database)
-            await worker.stop()
+            await running.db.client.drop_database(settings.mongodb_database)
+            await running.stop()
             await delete_topics(settings.kafka_bootstrap_servers, prefix=run_topic(f"sim-{run}."))

@@ -110,7 +110,7 @@ async def last_sync(cmd: c.GetLastSync, ctx: Context) -> r.MaybeSyncReply:
 async def sync_products(msg: c.SyncProducts | w.SeedProductSync, ctx: Context) -> r.SyncedReply:
     """`products.sync` and the seed's `product.sync` webhook: pull every product from TikTok into
     the listings as a job, by TikTok product id. The command answers once the pull is done or
-    after `jobs.COMMAND_WAIT` seconds with its progress; the webhook does not wait."""
+    after `config.command_wait_seconds` with its progress; the webhook does not wait."""
     command = isinstance(msg, c.SyncProducts)
     shop_id = ctx.shop(msg.shop_id) if isinstance(msg, c.SyncProducts) else msg.delivery.shop_id
     if not ctx.tiktok.enabled(shop_id):
@@ -134,7 +134,7 @@ async def sync_products(msg: c.SyncProducts | w.SeedProductSync, ctx: Context) -
         shop_id,
         lambda: ctx.tiktok.products(shop_id),
         apply_page,
-        wait=jobs.COMMAND_WAIT if command else 0.0,
+        wait=ctx.config.command_wait_seconds if command else 0.0,
     )
 
 
@@ -152,9 +152,13 @@ async def apply_remote_product(ctx: Context, shop_id: str, product: RemoteProduc
             "last_synced_at": now,
             "updated_at": now,
             "external_product_id": product.external_product_id,
+            # TikTok's state was read: a refresh a product webhook asked for is done.
+            "needs_refresh": False,
         }
         if product.status is not None:
             changes["status"] = product.status
+            if product.status in ("rejected", "suspended") and product.status_reason:
+                changes["error"] = product.status_reason
         ctx.uow.listings.save(listing.model_copy(update=changes))
         return
     ctx.uow.listings.add(

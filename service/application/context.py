@@ -27,6 +27,10 @@ class AppConfig:
     sandbox: bool
     configured: bool
     catalog_sync_concurrency: int = 8
+    # How long a pull command waits for its job (seconds): below the consumer's poll limit.
+    command_wait_seconds: float = 10.0
+    # How long one batch of webhooks may spend on TikTok's API in all (seconds), likewise.
+    webhook_tiktok_seconds: float = 100.0
 
 
 @dataclass(frozen=True)

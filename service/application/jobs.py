@@ -3,8 +3,9 @@ progress recorded, one per shop and kind, closed as failed if their worker stops
 
 A Kafka handler never runs a pull itself: a large shop's pull outlasts the consumer's poll
 limit (5 minutes by default), the consumer leaves its group, the offset is not committed and
-the same command runs again, forever. A command waits for its job at most `COMMAND_WAIT`
-seconds (far below the poll limit) and answers the progress so far.
+the same command runs again, forever. A command waits for its job at most
+`AppConfig.command_wait_seconds` (`COMMAND_WAIT`, or a third of the consumer's poll limit when
+that is lower) and answers the progress so far.
 """
 
 import asyncio
@@ -27,7 +28,8 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-#: How long a command waits for its job before answering the progress so far (seconds).
+#: How long a command waits for its job before answering the progress so far (seconds), at
+#: most: `AppConfig.command_wait_seconds` keeps it below the consumer's poll limit.
 COMMAND_WAIT = 10.0
 #: Records applied per unit of work.
 PAGE = 100

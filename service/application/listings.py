@@ -6,12 +6,19 @@ from contracts import replies as r
 from contracts import webhooks as w
 from contracts.entities import Listing
 from contracts.events import ProductFailed, ProductSynced
+from service.application import budget
 from service.application.context import Context
 from service.application.errors import Conflict, GatewayError, NotFound, TikTokFailed
 from service.application.ports import Keys, PageRequest
 from service.domain import webhooks as rules
 from service.domain.ids import new_id
-from service.domain.listings import apply_update, new_listing
+from service.domain.listings import (
+    apply_update,
+    flag_listing_for_refresh,
+    follow_product,
+    follow_status,
+    new_listing,
+)
 from service.domain.time import later, utcnow
 
 # What a push changes on the listing: written as a patch, so that a retry never pushes twice.
@@ -161,20 +168,53 @@ def product_keys(webhook: w.ProductStatusChange) -> Keys:
 
 
 async def on_product_status_change(webhook: w.ProductStatusChange, ctx: Context) -> str:
-    """Type 5: the listing linked to the product follows TikTok's status."""
+    """Type 5: the listing linked to the product follows TikTok's state of it.
+
+    With credentials the state is read from TikTok's product detail (202309): the webhook's
+    PRODUCT_STATUS_CHANGED says only that TikTok changed the product itself (froze or
+    deactivated it), and detail says what it is now and why. Without (or when that call fails),
+    the status the webhook states is taken (an audit passed or failed); one it does not state
+    leaves the listing flagged `needsRefresh`, and the outcome says so.
+    """
     shop_id = webhook.delivery.shop_id
     data = webhook.data
-    status = rules.product_status(data)
-    listing = await ctx.uow.listings.get_by_external(shop_id, data.product_id)
+    product_id = data.product_id
+    listing = await ctx.uow.listings.get_by_external(shop_id, product_id)
     if listing is None:
-        return f"no listing links product {data.product_id}"
-    if status is None or listing.status == status:
-        return f"listing {listing.id} unchanged"
-    changes: dict[str, object] = {
-        "status": status,
-        "updated_at": later(utcnow(), listing.updated_at),
-    }
-    if status in ("rejected", "suspended") and data.suspended_reason:
-        changes["error"] = data.suspended_reason
-    ctx.uow.listings.save(listing.model_copy(update=changes))
-    return f"listing {listing.id} {status}"
+        return f"no listing links product {product_id}"
+    now = utcnow()
+    why_not = "there are no TikTok credentials to read it"
+    if ctx.tiktok.enabled(shop_id):
+        try:
+            product = await budget.call(ctx.tiktok.product(shop_id, product_id))
+        except GatewayError as exc:
+            why_not = f"TikTok's product detail failed ({exc.message})"
+        else:
+            followed = follow_product(listing, product, now)
+            if followed is not None:
+                ctx.uow.listings.save(followed)
+            current = followed or listing
+            if product.status is None:
+                return (
+                    f"listing {listing.id} marked for refresh: TikTok's product status "
+                    f"{product.external_status!r} has no listing status"
+                )
+            reason = (
+                f": {product.status_reason}" if current.status in ("rejected", "suspended") else ""
+            )
+            return f"listing {listing.id} {current.status} as TikTok says{reason}"
+    status = rules.product_status(data)
+    if status is not None:
+        updated = follow_status(listing, status, data.suspended_reason or None, now)
+        if updated is None:
+            return f"listing {listing.id} unchanged"
+        ctx.uow.listings.save(updated)
+        return f"listing {listing.id} {status}"
+    flagged = flag_listing_for_refresh(listing, now)
+    if flagged is not None:
+        ctx.uow.listings.save(flagged)
+    said = f" ({data.suspended_reason})" if data.suspended_reason else ""
+    return (
+        f"listing {listing.id} marked for refresh: TikTok reports {data.status!r}{said} and "
+        f"{why_not}"
+    )

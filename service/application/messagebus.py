@@ -23,7 +23,7 @@ from contracts import webhooks as w
 from contracts.events import WebhookReceived
 from contracts.wire import WireModel
 from service import retries
-from service.application import catalog, jobs, listings, orders, shops, stats
+from service.application import budget, catalog, jobs, listings, orders, shops, stats
 from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
@@ -141,8 +141,9 @@ def _summary(result: object) -> str:
 
 
 def _retry_command(exc: Exception) -> bool:
-    # Refusals are answers, not failures; a conflict was retried already.
-    return not isinstance(exc, AppError | WriteConflict)
+    # Refusals are answers, not failures; a conflict was retried already; a database that did
+    # not answer was waited for already (the driver's server selection): "unavailable" now.
+    return not isinstance(exc, AppError | WriteConflict | DatabaseUnavailable)
 
 
 class MessageBus:
@@ -198,7 +199,10 @@ class MessageBus:
         except WriteConflict as exc:
             raise Conflict("The data kept changing while the command ran; try again") from exc
         except DatabaseUnavailable as exc:
-            log.warning("database unavailable", command=type(command).__name__, error=str(exc))
+            # One line, no traceback: an outage is expected and the caller is told to retry.
+            log.warning(
+                "database unavailable", command=type(command).__name__, error=str(exc)[:200]
+            )
             raise Unavailable("The database is unreachable; try again") from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -224,19 +228,21 @@ class MessageBus:
         """Apply a batch of webhooks (in offset order) and say what became of each.
 
         Raises `DatabaseUnavailable` when the database stayed away through `retries.MESSAGE`:
-        nothing is then lost, the caller hands the batch back to Kafka.
+        nothing is then lost, the caller hands the batch back to Kafka. The batch's calls to
+        TikTok share `config.webhook_tiktok_seconds` (`budget`).
         """
         parsed = [self.parse(m) for m in messages]
-        if len(parsed) > 1:
-            try:
-                return await self._apply_together(parsed)
-            except Exception as exc:
-                log.warning(
-                    "batch failed; applying its webhooks one at a time",
-                    size=len(parsed),
-                    error=repr(exc),
-                )
-        return [await self._apply_alone(p) for p in parsed]
+        with budget.bounded(self.config.webhook_tiktok_seconds):
+            if len(parsed) > 1:
+                try:
+                    return await self._apply_together(parsed)
+                except Exception as exc:
+                    log.warning(
+                        "batch failed; applying its webhooks one at a time",
+                        size=len(parsed),
+                        error=repr(exc),
+                    )
+            return [await self._apply_alone(p) for p in parsed]
 
     async def _apply_together(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         ctx = self.context()

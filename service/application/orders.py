@@ -9,6 +9,7 @@ order and any number of times.
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
 
 from contracts import commands as c
@@ -23,22 +24,28 @@ from contracts.entities import (
     OrderStatus,
 )
 from contracts.events import Event, OrderShipped
-from service.application import jobs
+from service.application import budget, jobs
 from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, NotFound, TikTokFailed
 from service.application.ports import Keys, PageRequest
 from service.domain import webhooks as rules
 from service.domain.ids import new_id
-from service.domain.money import to_minor_units
+from service.domain.money import from_minor_units, to_minor_units
 from service.domain.orders import (
     apply_reverse,
+    flag_for_refresh,
     merge_remote,
     new_order,
     order_id_for,
+    record_returns,
+    refresh_stub,
+    refund_amount_unknown,
     reverse_stub,
 )
-from service.domain.remote import RemoteOrder
+from service.domain.remote import RemoteOrder, RemoteReturn
 from service.domain.time import later, utcnow
+
+log = structlog.get_logger(__name__)
 
 # What marking an order shipped changes: a patch, so that a retry never ships twice.
 SHIP_FIELDS = ("status", "tracking_number", "tracking_url", "updated_at")
@@ -94,7 +101,7 @@ async def update_order_status(cmd: c.UpdateOrderStatus, ctx: Context) -> r.Order
 async def sync_orders(msg: c.SyncOrders | w.SeedOrderSync, ctx: Context) -> r.SyncedReply:
     """`orders.sync` and the seed's `order.sync` webhook: pull every order from TikTok as a job,
     by TikTok order id (never a second copy of one). The command answers once the pull is done
-    or after `jobs.COMMAND_WAIT` seconds with its progress; the webhook does not wait."""
+    or after `config.command_wait_seconds` with its progress; the webhook does not wait."""
     command = isinstance(msg, c.SyncOrders)
     shop_id = ctx.shop(msg.shop_id) if isinstance(msg, c.SyncOrders) else msg.delivery.shop_id
     if not ctx.tiktok.enabled(shop_id):
@@ -119,7 +126,7 @@ async def sync_orders(msg: c.SyncOrders | w.SeedOrderSync, ctx: Context) -> r.Sy
         shop_id,
         lambda: ctx.tiktok.orders(shop_id),
         apply_page,
-        wait=jobs.COMMAND_WAIT if command else 0.0,
+        wait=ctx.config.command_wait_seconds if command else 0.0,
     )
 
 
@@ -155,32 +162,57 @@ def order_keys(webhook: w.Notification) -> Keys:
     return Keys(order_ids={order_id_for(shop_id, i) for i in ids})
 
 
-async def _details(ctx: Context, shop_id: str, order_id: str) -> RemoteOrder | None:
-    """TikTok's full copy of the order, or None when the API cannot be asked right now."""
+NO_CREDENTIALS = "there are no TikTok credentials to ask"
+
+
+async def _read_details(
+    ctx: Context, shop_id: str, ids: list[str]
+) -> tuple[dict[str, RemoteOrder], str]:
+    """TikTok's full copies of the orders (order detail, retried as `retries.TIKTOK_CALL`
+    allows), by id, and why any missing one is missing."""
     if not ctx.tiktok.enabled(shop_id):
-        return None
+        return {}, NO_CREDENTIALS
     try:
-        found = await ctx.tiktok.order_details(shop_id, [order_id])
-    except GatewayError:
-        return None
-    return found[0] if found else None
+        found = await budget.call(ctx.tiktok.order_details(shop_id, ids))
+    except GatewayError as exc:
+        log.warning("order details unavailable", order_ids=ids[:10], error=exc.message)
+        return {}, f"TikTok's order detail failed: {exc.message}"
+    return {o.external_order_id: o for o in found}, "TikTok's order detail did not return it"
+
+
+async def _flag(ctx: Context, shop_id: str, order_id: str) -> None:
+    """The order flagged `needsRefresh` (created as a stub when unknown): its details could not
+    be read, and a later refresh (reconciliation) reads them first."""
+    order = await ctx.uow.orders.get_by_external(shop_id, order_id)
+    now = utcnow()
+    if order is None:
+        stub = refresh_stub(shop_id, order_id, now)
+        ctx.uow.orders.add(stub.order, stub.events)
+        return
+    flagged = flag_for_refresh(order, now)
+    if flagged is not None:
+        ctx.uow.orders.save(flagged.order, flagged.events)
 
 
 async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> str:
     """Type 1: the order's status (and, with credentials, its details from the API)."""
     shop_id = webhook.delivery.shop_id
     data = webhook.data
-    details = await _details(ctx, shop_id, data.order_id)
+    found, why_not = await _read_details(ctx, shop_id, [data.order_id])
+    details = found.get(data.order_id)
     if details is not None:
         return await apply_remote_order(ctx, shop_id, details)
     # Without the API the webhook's status is all there is; the rest waits for a refresh.
+    status = rules.order_status(data.order_status)
     remote = RemoteOrder(
         external_order_id=data.order_id,
-        status=rules.order_status(data.order_status),
+        status=status,
         external_status=str(data.order_status or ""),
         updated_at=rules.event_time(data.update_time, webhook.delivery.received_at),
     )
-    return await apply_remote_order(ctx, shop_id, remote, needs_refresh=True)
+    outcome = await apply_remote_order(ctx, shop_id, remote, needs_refresh=True)
+    unknown = "" if status is not None else f"; status {data.order_status!r} not known"
+    return f"{outcome}{unknown}; details to read later: {why_not}"
 
 
 async def on_reverse_status(
@@ -188,7 +220,13 @@ async def on_reverse_status(
     ctx: Context,
 ) -> str:
     """Types 11, 12 and the legacy 2: the stage of a cancellation or return, on the flow's own
-    clock; a completed one makes the order cancelled or refunded."""
+    clock; a completed cancellation makes the order cancelled.
+
+    A return is kept by its id. With credentials its lines and refund amount are read from
+    TikTok's returns search (202602): `refundedAmount` is what completed refunds paid back, and
+    the order is `refunded` only once that is its whole total. A completed refund whose amount
+    cannot be read leaves the order flagged `needsRefresh`, its status and revenue unchanged.
+    """
     if isinstance(webhook, w.CancellationStatusChange):
         reverse = rules.cancellation(webhook.data)
     elif isinstance(webhook, w.ReturnStatusChange):
@@ -202,36 +240,84 @@ async def on_reverse_status(
         getattr(data, "update_time", None) or getattr(data, "create_time", None),
         webhook.delivery.received_at,
     )
-    details = await _details(ctx, shop_id, data.order_id)
+    found, _ = await _read_details(ctx, shop_id, [data.order_id])
+    details = found.get(data.order_id)
     if details is not None:
         await apply_remote_order(ctx, shop_id, details)
     order = await ctx.uow.orders.get_by_external(shop_id, data.order_id)
     now = utcnow()
+    named = f"{reverse.kind} {reverse.return_id}" if reverse.return_id else reverse.kind
     if order is None:
         stub = reverse_stub(shop_id, data.order_id, reverse, when, now)
         ctx.uow.orders.add(stub.order, stub.events)
-        return f"order {stub.order.id} created from a {reverse.kind}: {reverse.status_text}"
-    change = apply_reverse(order, reverse, when, now)
-    if change is None:
-        return f"order {order.id}: {reverse.kind} already as far along"
-    ctx.uow.orders.save(change.order, change.events)
-    return f"order {order.id}: {reverse.kind} {reverse.status_text}"
+        order = stub.order
+        outcome = f"order {order.id} created from a {named}: {reverse.status_text}"
+    else:
+        change = apply_reverse(order, reverse, when, now)
+        if change is None:
+            outcome = f"order {order.id}: {named} already as far along"
+        else:
+            ctx.uow.orders.save(change.order, change.events)
+            order = change.order
+            outcome = f"order {order.id}: {named} {reverse.status_text}"
+    if reverse.kind != "return":
+        return outcome
+    remotes, why_no_returns = await _read_returns(ctx, shop_id, data.order_id)
+    if remotes is not None:
+        recorded = record_returns(order, remotes, now, details_current=details is not None)
+        if recorded is not None:
+            ctx.uow.orders.save(recorded.order, recorded.events)
+            order = recorded.order
+    if refund_amount_unknown(order):
+        return f"{outcome}; refund amount unknown, marked for refresh: {why_no_returns}"
+    if order.refunded_amount:
+        refunded = from_minor_units(order.refunded_amount, order.currency)
+        total = from_minor_units(order.total, order.currency)
+        return f"{outcome}; refunded {refunded} of {total} {order.currency}: {order.status}"
+    return outcome
+
+
+async def _read_returns(
+    ctx: Context, shop_id: str, order_id: str
+) -> tuple[list[RemoteReturn] | None, str]:
+    """TikTok's copies of the order's returns (returns search 202602), or None and why not."""
+    if not ctx.tiktok.enabled(shop_id):
+        return None, NO_CREDENTIALS
+    try:
+        found = await budget.call(ctx.tiktok.returns(shop_id, order_id))
+        return found, "TikTok's returns search omits it"
+    except GatewayError as exc:
+        log.warning("returns unavailable", order_id=order_id, error=exc.message)
+        return None, f"TikTok's returns search failed: {exc.message}"
 
 
 async def on_order_refresh(
     webhook: w.RecipientAddressUpdate | w.PackageUpdate, ctx: Context
 ) -> str:
-    """Types 3 and 4: the details live in the API, so the orders are fetched again."""
+    """Types 3 and 4: the details live in the API, so the orders are read again (the gateway
+    retries a throttled or failing call as `retries.TIKTOK_CALL` allows). An order that still
+    cannot be read is flagged `needsRefresh` (created as a stub when unknown), never counted as
+    refreshed: a reconciliation reads those first (`Views.orders_needing_refresh`)."""
     shop_id = webhook.delivery.shop_id
     data = webhook.data
     ids = data.order_ids() if isinstance(data, w.PackageUpdateData) else [data.order_id]
-    refreshed = 0
+    if not ids:
+        return "names no order"
+    found, why_not = await _read_details(ctx, shop_id, ids)
+    missing: list[str] = []
     for order_id in ids:
-        details = await _details(ctx, shop_id, order_id)
-        if details is not None:
+        details = found.get(order_id)
+        if details is None:
+            await _flag(ctx, shop_id, order_id)
+            missing.append(order_id)
+        else:
             await apply_remote_order(ctx, shop_id, details)
-            refreshed += 1
-    return f"refreshed {refreshed} of {len(ids)} orders"
+    if not missing:
+        return f"refreshed {len(ids)} of {len(ids)} orders"
+    flagged = f"{len(missing)} of {len(ids)} orders marked for refresh ({why_not})"
+    if len(missing) == len(ids):
+        return flagged
+    return f"refreshed {len(ids) - len(missing)} of {len(ids)} orders; {flagged}"
 
 
 # --- the seed's order webhooks ----------------------------------------------------------------

@@ -29,7 +29,7 @@ from contracts.entities import (
 )
 from contracts.events import Event
 from contracts.webhooks import Delivery
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.shops import ShopAuthorization
 from service.domain.stats import ListingGroup, OrderGroup
 
@@ -180,7 +180,19 @@ class Views(Protocol):
     async def last_sync(self, shop_id: str) -> CatalogSync | None: ...
     async def listing_ids(self, shop_id: str) -> list[str]: ...
     async def listing_groups(self, shop_id: str) -> list[ListingGroup]: ...
-    async def order_groups(self, shop_id: str) -> list[OrderGroup]: ...
+    async def order_groups(self, shop_id: str) -> list[OrderGroup]:
+        """Orders per (status, currency): their count and their totals less what was refunded
+        of them (minor units)."""
+
+    async def orders_needing_refresh(self, shop_id: str, limit: int) -> list[ChannelOrder]:
+        """Up to `limit` of the shop's orders flagged `needs_refresh` (details or a refund's
+        amount still to be read from TikTok), the longest waiting first: what a reconciliation
+        refreshes before anything else. Served from a small marker collection kept with each
+        order write, so it never scans the orders."""
+
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        """Up to `limit` of the shop's listings flagged `needs_refresh` (TikTok changed their
+        product and could not be asked what it is now), the longest waiting first."""
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -277,13 +289,15 @@ class Spawner(Protocol):
 
 class TikTokGateway(Protocol):
     """TikTok Shop's Open API, as the handlers need it. Every method raises `GatewayError`
-    (`NotConfigured`, `AuthorizationRequired`) and nothing else."""
+    (`NotConfigured`, `AuthorizationRequired`) and nothing else, but `connection`, which
+    raises `DatabaseUnavailable` when the shop's authorization cannot be read."""
 
     def enabled(self, shop_id: str) -> bool:
         """Whether calls can be made for the shop (credentials present, shop not blocked)."""
 
-    async def check_connection(self, shop_id: str) -> str | None:
-        """None when TikTok answers for the shop, else why not (one sentence)."""
+    async def connection(self, shop_id: str) -> "ConnectionCheck":
+        """Whether TikTok answers for the shop, and if not why (one sentence) and whether only
+        the seller can cure it by authorizing the app again."""
 
     async def authorize(self, auth_code: str) -> list[str]:
         """Exchange a seller's authorization code; stores the tokens, answers the shop ids."""
@@ -292,6 +306,10 @@ class TikTokGateway(Protocol):
         """Create the product (no external id yet) or edit it; answers TikTok's copy."""
 
     async def delete_product(self, shop_id: str, external_product_id: str) -> None: ...
+    async def product(self, shop_id: str, external_product_id: str) -> RemoteProduct:
+        """TikTok's current copy of one product (product detail 202309), with the reason when
+        TikTok failed, froze or deactivated it."""
+
     def products(self, shop_id: str) -> AsyncIterator[RemoteProduct | Unreadable]:
         """Every product of the shop, page after page; one that cannot be read is yielded as
         `Unreadable` and the pull goes on."""
@@ -300,10 +318,24 @@ class TikTokGateway(Protocol):
         """Every order of the shop, page after page; one that cannot be read is yielded as
         `Unreadable` and the pull goes on."""
 
-    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]: ...
+    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+        """Full orders by TikTok id; an id TikTok does not know is left out."""
+
+    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
+        """Every return or refund request of the order (returns search 202602), with its
+        stage, line items and refund amount."""
+
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The answer of `TikTokGateway.check_connection`: `error` None when TikTok answered."""
+
+    error: str | None = None
+    needs_reauthorization: bool = False
 
 
 class ShopDirectory(Protocol):

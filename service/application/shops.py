@@ -26,7 +26,9 @@ async def authorize_shops(cmd: c.AuthorizeShops, ctx: Context) -> r.AuthorizedRe
 
 
 async def get_settings(cmd: c.GetSettings, ctx: Context) -> r.SettingsReply:
-    """`settings.get`: the seed's answer; `connected` only when TikTok answered for the shop."""
+    """`settings.get`: the seed's answer; `connected` only when TikTok answered for the shop,
+    `needsReauthorization` when only the seller can cure the error. DatabaseUnavailable when
+    the shop's authorization cannot be read (the answer is then "unavailable", not a guess)."""
     shop_id = ctx.shop(cmd.shop_id)
     config = ctx.config
     base = {
@@ -37,9 +39,14 @@ async def get_settings(cmd: c.GetSettings, ctx: Context) -> r.SettingsReply:
     }
     if not config.configured:
         return r.SettingsReply(status="not_configured", **base)
-    error = await ctx.tiktok.check_connection(shop_id)
-    if error is not None:
-        return r.SettingsReply(status="error", error=error, **base)
+    check = await ctx.tiktok.connection(shop_id)
+    if check.error is not None:
+        return r.SettingsReply(
+            status="error",
+            error=check.error,
+            needs_reauthorization=check.needs_reauthorization,
+            **base,
+        )
     return r.SettingsReply(status="connected", **base)
 
 

@@ -4,9 +4,14 @@ from datetime import datetime
 from typing import Any
 
 from contracts.commands import CreateListing
-from contracts.entities import Listing
+from contracts.entities import Listing, ListingStatus
 from service.domain.ids import new_id
+from service.domain.remote import RemoteProduct
 from service.domain.time import later
+
+# Statuses in which TikTok does not sell the product: the reason, when TikTok gives one, is the
+# listing's `error`.
+_NOT_SELLING: frozenset[ListingStatus] = frozenset({"rejected", "suspended"})
 
 
 def external_key(shop_id: str, external_product_id: str) -> str:
@@ -47,3 +52,37 @@ def apply_update(listing: Listing, changes: dict[str, Any], now: datetime) -> Li
     if content_changed and listing.sync_status == "synced":
         updated = updated.model_copy(update={"sync_status": "outdated"})
     return Listing.model_validate(updated.model_dump())
+
+
+def follow_status(
+    listing: Listing, status: ListingStatus, reason: str | None, now: datetime
+) -> Listing | None:
+    """The listing at TikTok's status for its product (with TikTok's reason when it does not
+    sell it), no longer waiting for a refresh; None when that changes nothing."""
+    changes: dict[str, Any] = {"status": status, "needs_refresh": False}
+    if status in _NOT_SELLING:
+        changes["error"] = reason or listing.error
+    elif listing.status in _NOT_SELLING and listing.sync_status != "failed":
+        changes["error"] = None  # the reason it stopped selling no longer holds
+    if all(getattr(listing, k) == v for k, v in changes.items()):
+        return None
+    return listing.model_copy(update={**changes, "updated_at": later(now, listing.updated_at)})
+
+
+def follow_product(listing: Listing, product: RemoteProduct, now: datetime) -> Listing | None:
+    """The listing following TikTok's copy of its product (product detail 202309); None when
+    that changes nothing. A state the service has no listing status for (one TikTok added)
+    keeps the status and the listing flagged, for an operator to see."""
+    if product.status is None:
+        return flag_listing_for_refresh(listing, now)
+    return follow_status(listing, product.status, product.status_reason, now)
+
+
+def flag_listing_for_refresh(listing: Listing, now: datetime) -> Listing | None:
+    """The listing flagged `needs_refresh` (TikTok changed its product and could not be asked
+    what it is now); None when flagged already."""
+    if listing.needs_refresh:
+        return None
+    return listing.model_copy(
+        update={"needs_refresh": True, "updated_at": later(now, listing.updated_at)}
+    )

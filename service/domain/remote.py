@@ -11,12 +11,18 @@ from contracts.entities import Address, ListingStatus, OrderItem, OrderStatus
 
 @dataclass(frozen=True)
 class RemoteProduct:
+    """A product as TikTok holds it. `status` is None for a state the service has no listing
+    status for; `status_reason` is why TikTok failed, froze or deactivated it (product detail's
+    `audit_failed_reasons`), when it says."""
+
     external_product_id: str
     title: str
     status: ListingStatus | None
     price: int | None
     currency: str | None
     updated_at: datetime | None
+    external_status: str = ""
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,3 +42,22 @@ class RemoteOrder:
     items: tuple[OrderItem, ...] = ()
     tracking_number: str | None = None
     tracking_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteReturn:
+    """A return or refund request as TikTok's returns search (202602) states it.
+
+    `refund_total` is in minor units of `currency` (None when TikTok states no amount);
+    `line_item_ids` are TikTok's ids of the order line items it covers.
+    """
+
+    return_id: str
+    external_order_id: str
+    return_type: str | None
+    status: str
+    currency: str | None
+    refund_total: int | None
+    line_item_ids: tuple[str, ...]
+    created_at: datetime | None
+    updated_at: datetime | None

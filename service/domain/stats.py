@@ -1,4 +1,6 @@
-"""Channel statistics from per-status counts the database grouped (the seed's rules)."""
+"""Channel statistics from per-status counts the database grouped (the seed's rules): revenue
+is each order's total less what was refunded of it, cancelled and fully refunded orders left
+out, per currency."""
 
 from dataclasses import dataclass
 
@@ -17,6 +19,9 @@ class ListingGroup:
 
 @dataclass(frozen=True)
 class OrderGroup:
+    """Orders of one status and currency: how many, and their totals less their refunded
+    amounts (minor units of `currency`)."""
+
     status: str
     currency: str
     count: int

@@ -57,16 +57,22 @@ _ORDER_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
+# Product detail (202309) and search (202502) statuses, every one TikTok publishes.
 LISTING_STATUS_BY_NAME: Final[Mapping[str, ListingStatus]] = MappingProxyType(
     {
+        "INITIAL": "draft",
         "DRAFT": "draft",
         "PENDING": "pending",
+        # Passed its audit, goes live at the time the seller scheduled.
+        "SCHEDULED": "pending",
         "FAILED": "rejected",
         "ACTIVATE": "active",
         "SELLER_DEACTIVATED": "suspended",
         "PLATFORM_DEACTIVATED": "suspended",
         "FREEZE": "suspended",
-        # DELETED has no internal counterpart on purpose: the caller unlinks or ignores it.
+        # Deleted on TikTok (by the seller in Seller Center, or by TikTok): the listing stays
+        # linked, not selling; the mapping names the reason.
+        "DELETED": "suspended",
     }
 )
 
@@ -158,30 +164,44 @@ ORDER_STATUS_RANK: Final[Mapping[str, int]] = MappingProxyType(
     }
 )
 
-# Stages of a cancellation request (type 11 `cancel_status`): every stage of one request
-# carries the request's create_time, so the stage alone orders them.
+# Stages of a cancellation request (type 11 `cancel_status`, every value TikTok publishes, and
+# the search's spellings): every stage of one request carries the request's create_time, so the
+# stage alone orders them. The last stage closes the request, granted or not.
 CANCELLATION_STAGE: Final[Mapping[str, int]] = MappingProxyType(
     {
         "CANCELLATION_REQUEST_PENDING": 1,
         "CANCELLATION_REQUEST_SUCCESS": 2,
         "CANCELLATION_REQUEST_REJECT": 2,
         "CANCELLATION_REQUEST_CANCEL": 3,
+        "CANCELLATION_REQUEST_CANCELLED": 3,
         "CANCELLATION_REQUEST_COMPLETE": 3,
     }
 )
 
-# Stages of a return or refund request (type 12 `return_status`).
+# Stages of a return, refund, replacement or exchange request (type 12 `return_status` and the
+# returns search 202602, every value TikTok publishes).
 RETURN_STAGE: Final[Mapping[str, int]] = MappingProxyType(
     {
         "RETURN_OR_REFUND_REQUEST_PENDING": 1,
+        "REPLACEMENT_REQUEST_PENDING": 1,
+        "EXCHANGE_REQUEST_PENDING": 1,
         "AWAITING_BUYER_SHIP": 2,
+        # The seller offered another resolution (a partial refund); the buyer has to answer.
+        "AWAITING_BUYER_RESPONSE": 2,
         "BUYER_SHIPPED_ITEM": 3,
         "RETURN_OR_REFUND_REQUEST_SUCCESS": 4,
         "REFUND_OR_RETURN_REQUEST_REJECT": 4,
         "RETURN_OR_REFUND_REQUEST_REJECT": 4,
+        "REPLACEMENT_REQUEST_REJECT": 4,
         "REJECT_RECEIVE_PACKAGE": 4,
         "RETURN_OR_REFUND_REQUEST_CANCEL": 5,
         "RETURN_OR_REFUND_REQUEST_COMPLETE": 5,
+        "REPLACEMENT_REQUEST_CANCEL": 5,
+        "REPLACEMENT_REQUEST_COMPLETE": 5,
+        "REPLACEMENT_REQUEST_REFUND_SUCCESS": 5,
+        "EXCHANGE_REQUEST_CANCEL": 5,
+        "EXCHANGE_REQUEST_COMPLETE": 5,
+        "EXCHANGE_REQUEST_REFUND_SUCCESS": 5,
     }
 )
 

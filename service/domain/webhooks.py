@@ -20,27 +20,46 @@ from service.domain.tiktok_status import map_order_status, map_product_status
 from service.domain.time import from_unix
 
 CANCELLATION_COMPLETE = frozenset({"CANCELLATION_REQUEST_COMPLETE"})
-RETURN_COMPLETE = frozenset({"RETURN_OR_REFUND_REQUEST_COMPLETE"})
 # Legacy type 2 (REVERSE_STATUS_UPDATE): reverse_type 1 and 4 are cancellations, the others
-# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through.
+# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through. Its
+# stage is kept as "REVERSE_<code>".
 LEGACY_CANCEL_TYPES = frozenset({1, 4})
 LEGACY_DONE_STATUSES = frozenset({50, 51, 100})
-# Audit outcomes that PRODUCT_STATUS_CHANGE reports besides the product statuses themselves.
+# A return stage at which TikTok has paid the buyer back (how much: the returns API says).
+REFUND_DONE = frozenset(
+    {
+        "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+        "EXCHANGE_REQUEST_REFUND_SUCCESS",
+        *(f"REVERSE_{code}" for code in LEGACY_DONE_STATUSES),
+    }
+)
+# Type 5's `status` values (TikTok's published description): two audit outcomes, which say the
+# listing's new status, and PRODUCT_STATUS_CHANGED, which says only that TikTok itself changed
+# the product (froze or deactivated it, say): its state must be read from the product API.
 PRODUCT_AUDIT_STATUS: dict[str, ListingStatus] = {
     "PRODUCT_FIRST_PASS_REVIEW": "active",
     "PRODUCT_AUDIT_FAILURE": "rejected",
 }
+PRODUCT_STATUS_CHANGED = "PRODUCT_STATUS_CHANGED"
 
 ReverseKind = Literal["cancellation", "return"]
 
 
 @dataclass(frozen=True)
 class Reverse:
-    """A cancellation or return reported for an order."""
+    """A cancellation or return reported for an order.
+
+    `order_status` is set only for a completed cancellation. A return never decides the order's
+    status by itself: a stage in `REFUND_DONE` says TikTok paid the buyer back, and how much (all
+    of the order or part of it) only TikTok's returns API states.
+    """
 
     kind: ReverseKind
     status_text: str
-    order_status: OrderStatus | None  # set only when the request completed
+    order_status: OrderStatus | None
+    return_id: str | None = None
+    return_type: str | None = None
 
 
 def event_time(unix_seconds: int | None, fallback: datetime) -> datetime:
@@ -61,17 +80,16 @@ def cancellation(data: CancellationStatusData) -> Reverse:
 
 def return_request(data: ReturnStatusData) -> Reverse:
     status = data.return_status or ""
-    done = status in RETURN_COMPLETE
-    return Reverse("return", status, "refunded" if done else None)
+    return Reverse("return", status, None, return_id=data.return_id, return_type=data.return_type)
 
 
 def legacy_reverse(data: ReverseStatusData) -> Reverse:
     kind: ReverseKind = "cancellation" if data.reverse_type in LEGACY_CANCEL_TYPES else "return"
     code = data.reverse_order_status
-    status: OrderStatus | None = None
-    if code in LEGACY_DONE_STATUSES:
-        status = "cancelled" if kind == "cancellation" else "refunded"
-    return Reverse(kind, f"REVERSE_{code}" if code is not None else "", status)
+    text = f"REVERSE_{code}" if code is not None else ""
+    if kind == "cancellation":
+        return Reverse(kind, text, "cancelled" if code in LEGACY_DONE_STATUSES else None)
+    return Reverse(kind, text, None)
 
 
 def order_status(value: str | int | None) -> OrderStatus | None:
@@ -79,6 +97,9 @@ def order_status(value: str | int | None) -> OrderStatus | None:
 
 
 def product_status(data: ProductStatusData) -> ListingStatus | None:
+    """The listing status a type 5 webhook states (an audit outcome, or a product status by
+    name or older code); None when it states none (PRODUCT_STATUS_CHANGED, a value TikTok adds
+    later): then TikTok's product API must be asked."""
     raw = data.status
     if isinstance(raw, str) and raw in PRODUCT_AUDIT_STATUS:
         return PRODUCT_AUDIT_STATUS[raw]

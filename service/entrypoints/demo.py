@@ -1,5 +1,9 @@
 """`python -m service demo`: send a few signed webhooks to the running ingress and print the
-orders they became, read back through the admin API. Run it beside `make run`."""
+orders they became, read back through the admin API. Run it beside `make run`.
+
+It sends the loose shapes real senders use: a TikTok webhook without `tts_notification_id`
+(twice: the second is a duplicate of the first, by its body's hash) and a seed `order.created`
+whose items have no fixed shape."""
 
 import asyncio
 import json
@@ -28,14 +32,17 @@ async def run_demo(settings: Settings) -> int:
     order_id = f"demo-{uuid.uuid4().hex[:6]}"
     now = int(time.time())
     async with httpx.AsyncClient(timeout=10) as http:
-        for n, status in enumerate(["UNPAID", "AWAITING_SHIPMENT", "IN_TRANSIT"]):
-            body = {
+        for n, status in enumerate(["UNPAID", "UNPAID", "AWAITING_SHIPMENT", "IN_TRANSIT"]):
+            body: dict[str, Any] = {
                 "type": 1,
-                "tts_notification_id": f"{order_id}-{n}",
                 "shop_id": shop,
                 "timestamp": now,
                 "data": {"order_id": order_id, "order_status": status, "update_time": now + n},
             }
+            if n > 1:  # the first two carry no id, as older shops send them
+                body["tts_notification_id"] = f"{order_id}-{n}"
+            else:
+                body["data"]["update_time"] = now
             raw = json.dumps(body).encode()
             answer = await http.post(
                 ingress + PATH,
@@ -50,6 +57,7 @@ async def run_demo(settings: Settings) -> int:
                     "externalOrderId": f"{order_id}-86d",
                     "total": 42.5,
                     "customerName": "Ada",
+                    "items": [{"sku": "mug", "quantity": 2, "price": 19.5}, "gift wrap"],
                 },
             }
         ).encode()
@@ -70,5 +78,8 @@ async def run_demo(settings: Settings) -> int:
             await asyncio.sleep(0.3)
     print("\norders now stored:")
     for o in orders:
-        print(f"  {o['externalOrderId']:<16} {o['status']:<10} total {o['total']} {o['currency']}")
+        print(
+            f"  {o['externalOrderId']:<16} {o['status']:<10} total {o['total']} {o['currency']}"
+            f", {len(o['items'])} item(s)"
+        )
     return 0 if len(orders) == 2 else 1

@@ -15,10 +15,16 @@ from contracts.webhooks import Delivery
 from service.application.context import AppConfig
 from service.application.errors import NotConfigured
 from service.application.messagebus import MessageBus
-from service.application.ports import Keys, PageRequest, ShopState, WriteConflict
+from service.application.ports import (
+    ConnectionCheck,
+    Keys,
+    PageRequest,
+    ShopState,
+    WriteConflict,
+)
 from service.domain.listings import external_key
 from service.domain.orders import order_id_for
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.stats import ListingGroup, OrderGroup
 
 
@@ -222,6 +228,14 @@ class FakeViews:
     async def order_groups(self, shop_id: str) -> list[OrderGroup]:
         return []
 
+    async def orders_needing_refresh(self, shop_id: str, limit: int) -> list[ChannelOrder]:
+        rows = [e for e, _ in self.stored.orders.values() if e.shop_id == shop_id]
+        return [o for o in rows if o.needs_refresh][:limit]
+
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        rows = [e for e, _ in self.stored.listings.values() if e.shop_id == shop_id]
+        return [li for li in rows if li.needs_refresh][:limit]
+
 
 class FakeJobs:
     async def claim(self, shop_id: str, sync_id: str) -> bool:
@@ -249,8 +263,8 @@ class OfflineTikTok:
     def enabled(self, shop_id: str) -> bool:
         return False
 
-    async def check_connection(self, shop_id: str) -> str | None:
-        return "TikTok Shop credentials are not configured"
+    async def connection(self, shop_id: str) -> ConnectionCheck:
+        return ConnectionCheck("TikTok Shop credentials are not configured")
 
     async def authorize(self, auth_code: str) -> list[str]:
         raise NotConfigured("not configured")
@@ -259,6 +273,9 @@ class OfflineTikTok:
         raise NotConfigured("not configured")
 
     async def delete_product(self, shop_id: str, external_product_id: str) -> None:
+        raise NotConfigured("not configured")
+
+    async def product(self, shop_id: str, external_product_id: str) -> RemoteProduct:
         raise NotConfigured("not configured")
 
     async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]:
@@ -271,6 +288,9 @@ class OfflineTikTok:
 
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
         return []
+
+    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
+        raise NotConfigured("not configured")
 
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str

@@ -1,7 +1,10 @@
 """The message bus over in-memory ports: batches, the inbox, newest-update-wins, isolation of a
 bad webhook, and one handler table for commands and webhooks alike."""
 
+import asyncio
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +17,8 @@ from service.application import catalog, orders
 from service.application.errors import NotFound
 from service.application.messagebus import HANDLERS
 from service.domain.orders import order_id_for
-from tests.unit.fakes import Stored, fake_bus
+from service.domain.remote import RemoteOrder
+from tests.unit.fakes import CONFIG, OfflineTikTok, Stored, fake_bus
 
 SHOP = "shop-1"
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -30,6 +34,10 @@ def tiktok(type_: int, data: dict[str, Any], nid: str | None = None) -> w.Webhoo
         correlation_id="c-1",
         body={"type": type_, "shop_id": SHOP, "data": data},
     )
+
+
+def tiktok_hook(type_: int, order_id: str) -> w.WebhookMessage:
+    return tiktok(type_, {"order_id": order_id, "update_time": 100})
 
 
 def status_change(
@@ -156,3 +164,43 @@ async def test_a_command_answers_its_reply_or_raises_the_answer_that_is_an_error
     assert got.listing == listing  # type: ignore[attr-defined]
     with pytest.raises(NotFound):
         await bus.handle(c.GetListing(id="nope"))
+
+
+class SlowTikTok(OfflineTikTok):
+    """TikTok taking `seconds` to detail each order (a throttled call being retried)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.calls = 0
+
+    def enabled(self, shop_id: str) -> bool:
+        return True
+
+    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)  # stands for TikTok's slowness, not a wait for an effect
+        return [
+            RemoteOrder(
+                external_order_id=i,
+                status="confirmed",
+                external_status="AWAITING_SHIPMENT",
+                updated_at=NOW,
+            )
+            for i in ids
+        ]
+
+
+async def test_a_batch_spends_a_bounded_time_on_tiktok_and_flags_the_rest_for_refresh() -> None:
+    slow = SlowTikTok(0.3)
+    bus, stored = fake_bus(tiktok=slow, config=replace(CONFIG, webhook_tiktok_seconds=0.5))
+    batch = [tiktok_hook(3, f"o{n}") for n in range(10)]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    outcomes = await bus.apply(batch)
+    assert loop.time() - started < 1.5  # not ten calls of 0.3 s
+    assert {o.status for o in outcomes} == {"applied"}
+    assert outcomes[0].detail == "refreshed 1 of 1 orders"
+    assert all("marked for refresh" in o.detail for o in outcomes[2:])
+    assert slow.calls <= 2
+    flagged = [order(stored, f"o{n}") for n in range(2, 10)]
+    assert all(o.needs_refresh for o in flagged)

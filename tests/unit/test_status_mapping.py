@@ -83,7 +83,8 @@ def test_canonical_order_status(given: str | int, name: str | None) -> None:
         (6, "suspended"),
         (7, "suspended"),
         ("4", "active"),
-        ("DELETED", None),  # no internal counterpart: the caller decides
+        ("INITIAL", "draft"),
+        ("DELETED", "suspended"),  # deleted on TikTok: linked, not selling
         (8, None),
         (0, None),
         ("UNKNOWN", None),

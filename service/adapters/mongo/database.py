@@ -26,6 +26,10 @@ WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
 LOCKS = "locks"
 JOBS = "jobs"
+#: One small document per order or listing flagged `needs_refresh` (`_id` "<collection>/<id>"),
+#: kept with each write of it: what a reconciliation refreshes first, found without a scan of
+#: the big collections.
+REFRESH_MARKS = "refresh_marks"
 
 #: Collections whose documents carry an outbox of events still to publish.
 OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
@@ -62,6 +66,9 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     SHOPS: [_VERSIONED, _OUTBOX],
     LOCKS: [],
     JOBS: [_PAGES],
+    REFRESH_MARKS: [
+        IndexModel([("kind", ASCENDING), ("shop_id", ASCENDING), ("since", ASCENDING)])
+    ],
 }
 
 

@@ -22,6 +22,7 @@ from service.adapters.mongo.documents import (
     outbox_entries,
     to_document,
 )
+from service.adapters.mongo.errors import unavailable_as_port_error
 from service.adapters.mongo.unit_of_work import Handoff, no_handoff
 from service.application.ports import DatabaseUnavailable, PageRequest
 from service.domain.time import utcnow
@@ -70,10 +71,12 @@ class MongoJobs:
         return False
 
     async def insert(self, sync: CatalogSync) -> None:
-        await self._syncs.insert_one({**to_document(sync), "version": 1})
+        with unavailable_as_port_error():
+            await self._syncs.insert_one({**to_document(sync), "version": 1})
 
     async def get(self, shop_id: str, sync_id: str) -> CatalogSync | None:
-        doc = await self._syncs.find_one({"_id": sync_id})
+        with unavailable_as_port_error():
+            doc = await self._syncs.find_one({"_id": sync_id})
         if doc is None or doc.get("shop_id") != shop_id:
             return None
         return from_document(CatalogSync, doc)
@@ -88,23 +91,25 @@ class MongoJobs:
             raise DatabaseUnavailable(str(exc)) from exc
 
     async def release(self, shop_id: str, sync_id: str) -> None:
-        await self._locks.delete_one({"_id": _lock_id(shop_id), "sync_id": sync_id})
+        with unavailable_as_port_error():
+            await self._locks.delete_one({"_id": _lock_id(shop_id), "sync_id": sync_id})
 
     async def interrupted(self, sync_id: str, reason: str) -> None:
-        doc = await self._syncs.find_one({"_id": sync_id})
-        if doc is None or doc.get("status") != "syncing":
-            return
-        await self._syncs.update_one(
-            {"_id": sync_id},
-            {
-                "$set": {
-                    "status": "failed",
-                    "error": f"Interrupted: {reason}",
-                    "completed_at": utcnow(),
+        with unavailable_as_port_error():
+            doc = await self._syncs.find_one({"_id": sync_id})
+            if doc is None or doc.get("status") != "syncing":
+                return
+            await self._syncs.update_one(
+                {"_id": sync_id},
+                {
+                    "$set": {
+                        "status": "failed",
+                        "error": f"Interrupted: {reason}",
+                        "completed_at": utcnow(),
+                    },
+                    "$inc": {"version": 1},
                 },
-                "$inc": {"version": 1},
-            },
-        )
+            )
 
     async def record(self, sync_id: str, *, failure: SyncFailure | None) -> None:
         update: dict[str, Any]
@@ -115,7 +120,8 @@ class MongoJobs:
                 "$inc": {"failed_products": 1, "version": 1},
                 "$push": {"failures": failure.model_dump(by_alias=False)},
             }
-        await self._syncs.update_one({"_id": sync_id}, update)
+        with unavailable_as_port_error():
+            await self._syncs.update_one({"_id": sync_id}, update)
 
     async def finish(self, sync: CatalogSync, events: Sequence[Event] = ()) -> None:
         update: dict[str, Any] = {
@@ -125,7 +131,8 @@ class MongoJobs:
         outbox = outbox_documents(events)
         if outbox:
             update["$push"] = {"outbox": {"$each": outbox}}
-        await self._syncs.update_one({"_id": sync.id}, update)
+        with unavailable_as_port_error():
+            await self._syncs.update_one({"_id": sync.id}, update)
         if outbox:
             self._handoff(outbox_entries(CATALOG_SYNCS, sync.id, outbox))
 
@@ -216,14 +223,16 @@ class MongoJobs:
             "done": job.done,
             "failed": job.failed,
         }
-        await self._jobs.update_one({"_id": job.id}, {"$set": fields})
-        await self._locks.delete_one({"_id": f"{job.kind}:{job.shop_id}", "job_id": job.id})
+        with unavailable_as_port_error():
+            await self._jobs.update_one({"_id": job.id}, {"$set": fields})
+            await self._locks.delete_one({"_id": f"{job.kind}:{job.shop_id}", "job_id": job.id})
 
     async def reap(self) -> int:
         closed = 0
         stale = utcnow() - STALE_LOCK
-        async for held in self._locks.find({"job_id": {"$exists": True}}):
-            if held["heartbeat"] < stale:
-                await self._close(str(held["_id"]), held)
-                closed += 1
+        with unavailable_as_port_error():
+            async for held in self._locks.find({"job_id": {"$exists": True}}):
+                if held["heartbeat"] < stale:
+                    await self._close(str(held["_id"]), held)
+                    closed += 1
         return closed

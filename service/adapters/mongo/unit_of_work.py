@@ -24,6 +24,7 @@ from contracts.webhooks import Delivery
 from service.adapters.mongo.database import (
     LISTINGS,
     ORDERS,
+    REFRESH_MARKS,
     SHOPS,
     WEBHOOK_EVENTS,
     Database,
@@ -52,6 +53,8 @@ Key = tuple[str, str]  # (collection, _id)
 
 # Entities first, the inbox last: a webhook is recorded as applied only after its change is.
 COMMIT_ORDER = (LISTINGS, ORDERS, SHOPS, WEBHOOK_EVENTS)
+#: Collections whose documents may be flagged `needs_refresh` (kept in `REFRESH_MARKS` too).
+FLAGGED = (ORDERS, LISTINGS)
 _DUPLICATE = 11000
 _SHOP_FIELDS = ("deauthorized_at", "authorization_expires_at")
 
@@ -78,6 +81,8 @@ class MongoUnitOfWork:
         # None: known to be absent. A key missing: never asked.
         self._docs: dict[Key, Document | None] = {}
         self._versions: dict[Key, Any] = {}
+        # Whether each document read was flagged `needs_refresh` (its mark exists).
+        self._flagged: dict[Key, bool] = {}
         self._changes: dict[Key, _Change] = {}
         self._after: list[Callable[[], None]] = []
         self.orders = _Orders(self)
@@ -128,6 +133,7 @@ class MongoUnitOfWork:
         if key not in self._docs:
             self._docs[key] = doc
             self._versions[key] = doc.get("version")
+            self._flagged[key] = bool(doc.get("needs_refresh"))
 
     async def _doc(self, collection: str, doc_id: str) -> Document | None:
         key = (collection, doc_id)
@@ -245,7 +251,42 @@ class MongoUnitOfWork:
         ]
         if handed:
             self._handoff(handed)
+        if collection in FLAGGED:
+            await self._mark([k for k in keys if k[1] not in refused])
         return [f"{collection} {doc_id}" for doc_id in refused]
+
+    async def _mark(self, keys: list[Key]) -> None:
+        """Keep `REFRESH_MARKS` in step with the `needs_refresh` flags just written."""
+        ops: list[Any] = []
+        now = utcnow()
+        for key in keys:
+            change, doc = self._changes[key], self._docs.get(key)
+            if change.kind == "patch" and "needs_refresh" not in change.fields:
+                continue  # the flag was not written
+            needs = doc is not None and change.kind != "delete" and bool(doc.get("needs_refresh"))
+            was = self._flagged.get(key, False)
+            mark = f"{key[0]}/{key[1]}"
+            if needs and not was:
+                assert doc is not None
+                ops.append(
+                    UpdateOne(
+                        {"_id": mark},
+                        {
+                            "$set": {"kind": key[0], "doc_id": key[1], "shop_id": doc["shop_id"]},
+                            "$setOnInsert": {"since": now},
+                        },
+                        upsert=True,
+                    )
+                )
+            elif was and not needs:
+                ops.append(DeleteOne({"_id": mark}))
+            self._flagged[key] = needs
+        if not ops:
+            return
+        try:
+            await self._db.collection(REFRESH_MARKS).bulk_write(ops, ordered=False)
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
 
     async def _overwritten(self, collection: str, ids: list[str]) -> set[str]:
         """Which guarded writes did not land: their documents carry another commit's mark."""

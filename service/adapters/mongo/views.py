@@ -20,6 +20,7 @@ from service.adapters.mongo.database import (
     LISTINGS,
     NEWEST_FIRST,
     ORDERS,
+    REFRESH_MARKS,
     Database,
     Document,
 )
@@ -87,11 +88,14 @@ class MongoViews:
         ]
 
     async def order_groups(self, shop_id: str) -> list[OrderGroup]:
+        # What stayed with the seller: each total less what was refunded of it (orders stored
+        # before refunds were kept have none).
+        net = {"$subtract": ["$total", {"$ifNull": ["$refunded_amount", 0]}]}
         rows = await self._group(
             ORDERS,
             shop_id,
             {"status": "$status", "currency": "$currency"},
-            {"count": {"$sum": 1}, "total": {"$sum": "$total"}},
+            {"count": {"$sum": 1}, "total": {"$sum": net}},
         )
         return [
             OrderGroup(
@@ -101,6 +105,36 @@ class MongoViews:
                 total=int(row["total"]),
             )
             for row in rows
+        ]
+
+    async def orders_needing_refresh(self, shop_id: str, limit: int) -> list[ChannelOrder]:
+        return await self._flagged(ORDERS, ChannelOrder, shop_id, limit)
+
+    async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
+        return await self._flagged(LISTINGS, Listing, shop_id, limit)
+
+    async def _flagged(self, collection: str, model: type[M], shop_id: str, limit: int) -> list[M]:
+        try:
+            marks = (
+                self._db.collection(REFRESH_MARKS)
+                .find({"kind": collection, "shop_id": shop_id}, {"doc_id": True})
+                .sort([("since", 1), ("_id", 1)])
+                .limit(limit)
+            )
+            ids = [str(m["doc_id"]) async for m in marks]
+            if not ids:
+                return []
+            found = {
+                str(d["_id"]): d
+                async for d in self._db.collection(collection).find({"_id": {"$in": ids}})
+            }
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        # A mark outliving its flag (a crash between the two writes) is passed over.
+        return [
+            from_document(model, found[i])
+            for i in ids
+            if i in found and found[i].get("needs_refresh")
         ]
 
     async def _page(

@@ -41,6 +41,9 @@ from service.adapters.tiktok.models import (
     ProductPage,
     ProductSearchFilter,
     ProductWriteResult,
+    ReturnOrder,
+    ReturnPage,
+    ReturnSearchFilter,
     ShippedPackage,
 )
 from service.adapters.tiktok.ratelimit import Clock, ShopRateLimiter, SystemClock
@@ -50,7 +53,7 @@ from service.adapters.tiktok.tokens import TokenProvider
 from service.adapters.tiktok.versions import ENDPOINTS, MAX_ORDER_IDS_PER_CALL, MAX_PAGE_SIZE
 
 JsonBody = BaseModel | Mapping[str, Any]
-PageT = TypeVar("PageT", ProductPage, OrderPage)
+PageT = TypeVar("PageT", ProductPage, OrderPage, ReturnPage)
 
 # Rate-limit key of the one call that is not shop-scoped.
 _APP_BUCKET = "__app__"
@@ -176,6 +179,17 @@ class TikTokShopClient(OwnsHttp):
             data = await self._call("order_details", shop, query={"ids": ",".join(batch)})
             orders.extend(parse_data(OrderDetailsData, data).orders)
         return orders
+
+    async def search_returns(
+        self,
+        shop: ShopRef,
+        filters: ReturnSearchFilter | JsonBody | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[ReturnOrder]:
+        """Every matching return or refund request (202602), page after page."""
+        async for page in self._pages("search_returns", shop, filters, page_size, ReturnPage):
+            for entry in page.return_orders:
+                yield entry
 
     async def mark_package_shipped(
         self,

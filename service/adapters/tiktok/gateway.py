@@ -27,12 +27,13 @@ from service.adapters.tiktok.errors import (
     TikTokError,
     TikTokResponseError,
 )
-from service.adapters.tiktok.mapping import remote_order, remote_product
+from service.adapters.tiktok.mapping import remote_order, remote_product, remote_return
 from service.adapters.tiktok.models import (
     ImageInput,
     InventoryInput,
     PriceInput,
     ProductInput,
+    ReturnSearchFilter,
     SkuInput,
 )
 from service.adapters.tiktok.oauth import TikTokOAuth
@@ -45,9 +46,14 @@ from service.adapters.tiktok.tokens import (
 )
 from service.adapters.tiktok.versions import MAX_PAGE_SIZE
 from service.application.errors import AuthorizationRequired, GatewayError
-from service.application.ports import DatabaseUnavailable, ShopDirectory, Unreadable
+from service.application.ports import (
+    ConnectionCheck,
+    DatabaseUnavailable,
+    ShopDirectory,
+    Unreadable,
+)
 from service.domain.money import from_minor_units
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.tiktok_status import map_product_status
 
 _log = structlog.get_logger(__name__)
@@ -111,17 +117,29 @@ class TikTokApiGateway:
             self._blocked = dict(await self._directory.blocked_shops())
 
     async def check_connection(self, shop_id: str) -> str | None:
-        """None when TikTok answers for the shop with its token, else why not (one sentence)."""
+        """None when TikTok answers for the shop with its token, else why not (one sentence,
+        a database that did not answer included)."""
         try:
-            async with self._port(shop_id):
+            return (await self.connection(shop_id)).error
+        except DatabaseUnavailable as exc:
+            return f"The shop directory (database) did not answer: {exc}"
+
+    async def connection(self, shop_id: str) -> ConnectionCheck:
+        """Whether TikTok answers for the shop with its token; when not, why, and whether only
+        the seller can cure it (a deauthorized shop, a lost authorization, a static token that
+        expired). DatabaseUnavailable when the shop's authorization cannot be read."""
+        try:
+            async with self._port(shop_id, database_errors=True):
                 reason = await self._blocked_reason(shop_id)
                 if reason is not None:
-                    return _blocked_message(shop_id, reason)
+                    return ConnectionCheck(_blocked_message(shop_id, reason), True)
                 await self._client.authorized_shops(shop_id)
                 await self._cipher(shop_id)  # the token must also cover this shop
+        except AuthorizationRequired as error:
+            return ConnectionCheck(error.message, True)
         except GatewayError as error:
-            return error.message
-        return None
+            return ConnectionCheck(error.message)
+        return ConnectionCheck()
 
     async def authorize(self, auth_code: str) -> list[str]:
         """Exchange a seller's authorization code, store the tokens of every shop it covers and
@@ -171,6 +189,14 @@ class TikTokApiGateway:
                 code=error.code or None,
             )
 
+    async def product(self, shop_id: str, external_product_id: str) -> RemoteProduct:
+        """TikTok's copy of one product (detail 202309), with the reasons of its
+        ``audit_failed_reasons`` when TikTok failed, froze or deactivated it."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            product = await self._client.product_detail(shop, external_product_id)
+            return _mapped(remote_product, product, f"product {external_product_id}")
+
     async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct | Unreadable]:
         """Every product of the shop (search 202502), page after page; one whose fields cannot
         be read is yielded as `Unreadable` with the reason, and the pull goes on."""
@@ -196,6 +222,18 @@ class TikTokApiGateway:
             shop = await self._shop(shop_id)
             orders = await self._client.order_details(shop, ids)
             return [_mapped(remote_order, order, f"order {order.id}") for order in orders]
+
+    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
+        """Every return or refund request of one order (returns search 202602, by order id),
+        with its refund amount in minor units."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            found = self._client.search_returns(
+                shop, ReturnSearchFilter(order_ids=[external_order_id]), self._page_size
+            )
+            return [
+                _mapped(remote_return, entry, f"return {entry.return_id}") async for entry in found
+            ]
 
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
@@ -270,8 +308,11 @@ class TikTokApiGateway:
         return match.cipher
 
     @asynccontextmanager
-    async def _port(self, shop_id: str | None) -> AsyncIterator[None]:
-        """Whatever the block raises leaves as a GatewayError."""
+    async def _port(
+        self, shop_id: str | None, *, database_errors: bool = False
+    ) -> AsyncIterator[None]:
+        """Whatever the block raises leaves as a GatewayError; with `database_errors`, a
+        DatabaseUnavailable leaves as it is (the caller answers "unavailable" for it)."""
         try:
             yield
         except GatewayError:
@@ -283,6 +324,8 @@ class TikTokApiGateway:
         except TikTokError as exc:
             raise gateway_error(exc, shop_id) from exc
         except DatabaseUnavailable as exc:
+            if database_errors:
+                raise
             raise GatewayError(
                 f"The shop directory (database) did not answer, so TikTok was not called: {exc}",
                 retryable=True,

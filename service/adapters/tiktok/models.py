@@ -87,6 +87,15 @@ class ImageRef(TikTokModel):
     urls: list[str] = Field(default_factory=list)
 
 
+class AuditFailedReason(TikTokModel):
+    """Product detail's ``audit_failed_reasons``: why TikTok failed, froze or deactivated it."""
+
+    listing_platform: str | None = None
+    position: str | None = None
+    reasons: list[str] = Field(default_factory=list)
+    suggestions: list[str] = Field(default_factory=list)
+
+
 class Product(TikTokModel):
     id: str
     title: str = ""
@@ -97,6 +106,7 @@ class Product(TikTokModel):
     # Product detail only.
     description: str | None = None
     main_images: list[ImageRef] = Field(default_factory=list)
+    audit_failed_reasons: list[AuditFailedReason] = Field(default_factory=list)
 
 
 class ProductPage(TikTokModel):
@@ -223,6 +233,44 @@ class OrderDetailsData(TikTokModel):
     orders: list[Order] = Field(default_factory=list)
 
 
+# --- returns and refunds ----------------------------------------------------------------------
+
+
+class RefundAmount(TikTokModel):
+    currency: str | None = None
+    refund_total: str | None = None
+    refund_subtotal: str | None = None
+    refund_shipping_fee: str | None = None
+    refund_tax: str | None = None
+
+
+class ReturnLineItem(TikTokModel):
+    return_line_item_id: str | None = None
+    order_line_item_id: str | None = None
+    sku_id: str | None = None
+    refund_amount: RefundAmount | None = None
+
+
+class ReturnOrder(TikTokModel):
+    """One entry of the returns search (202602) ``return_orders``."""
+
+    return_id: str
+    order_id: str
+    return_type: str | None = None
+    return_status: str = ""
+    create_time: int = 0
+    update_time: int = 0
+    refund_amount: RefundAmount | None = None
+    return_line_items: list[ReturnLineItem] = Field(default_factory=list)
+
+
+class ReturnPage(TikTokModel):
+    # Left out of a page with no returns, as TikTok does.
+    return_orders: list[ReturnOrder] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
 class ShippedPackage(TikTokModel):
     package_id: str
     order_id: str | None = None
@@ -274,6 +322,11 @@ class ProductSearchFilter(RequestModel):
     create_time_le: int | None = None
     update_time_ge: int | None = None
     update_time_le: int | None = None
+
+
+class ReturnSearchFilter(RequestModel):
+    order_ids: list[str] | None = None
+    return_ids: list[str] | None = None
 
 
 class OrderSearchFilter(RequestModel):

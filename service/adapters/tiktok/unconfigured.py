@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from contracts.entities import Listing
 from service.application.errors import NotConfigured
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.application.ports import ConnectionCheck
+from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
 
 NOT_CONFIGURED = (
     "TikTok Shop credentials are not configured: set TIKTOK_APP_KEY, TIKTOK_APP_SECRET, "
@@ -28,6 +29,9 @@ class UnconfiguredTikTok:
     async def check_connection(self, shop_id: str) -> str | None:
         return NOT_CONFIGURED
 
+    async def connection(self, shop_id: str) -> ConnectionCheck:
+        return ConnectionCheck(NOT_CONFIGURED)
+
     async def authorize(self, auth_code: str) -> list[str]:
         raise NotConfigured(NOT_CONFIGURED)
 
@@ -35,6 +39,9 @@ class UnconfiguredTikTok:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def delete_product(self, shop_id: str, external_product_id: str) -> None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def product(self, shop_id: str, external_product_id: str) -> RemoteProduct:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]:
@@ -46,6 +53,9 @@ class UnconfiguredTikTok:
         yield  # an async generator, as the port's signature says
 
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def mark_shipped(

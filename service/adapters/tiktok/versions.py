@@ -32,6 +32,7 @@ ENDPOINTS: Final[Mapping[str, Endpoint]] = MappingProxyType(
         "product_detail": Endpoint("GET", "/product/202309/products/{product_id}"),
         "search_orders": Endpoint("POST", "/order/202309/orders/search"),
         "order_details": Endpoint("GET", "/order/202507/orders"),
+        "search_returns": Endpoint("POST", "/return_refund/202602/returns/search"),
         "mark_package_shipped": Endpoint(
             "POST", "/fulfillment/202309/orders/{order_id}/packages", idempotent=False
         ),

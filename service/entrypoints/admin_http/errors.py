@@ -1,8 +1,14 @@
-"""Error answers of the admin API: the seed's `{"error": message}` plus a code and the fields."""
+"""Error answers of the admin API: the seed's `{"error": message}` plus a code and the fields,
+and the last resort that keeps every answer JSON."""
 
+import structlog
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.replies import ErrorCode, ErrorReply
+from service.application.ports import DatabaseUnavailable
+
+log = structlog.get_logger(__name__)
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
     "validation_failed": 400,
@@ -25,3 +31,39 @@ def error_response(reply: ErrorReply) -> JSONResponse:
 
 def error(code: ErrorCode, message: str) -> JSONResponse:
     return error_response(ErrorReply(code=code, message=message))
+
+
+class JsonErrors:
+    """Last resort around the admin API: what escapes its endpoints is answered as JSON, never
+    as plain text with a traceback. A database that did not answer is a 503 `unavailable` with
+    one warning line; anything else a 500 `internal`, logged with its traceback (a bug)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except DatabaseUnavailable as exc:
+            log.warning("database unavailable", path=scope.get("path"), error=str(exc)[:200])
+            if started:
+                raise
+            await error("unavailable", "The database is unreachable; try again")(
+                scope, receive, send
+            )
+        except Exception:
+            log.exception("admin request failed", path=scope.get("path"))
+            if started:
+                raise
+            await error("internal", "The request failed unexpectedly")(scope, receive, send)

@@ -11,6 +11,7 @@ from starlette.routing import Mount, Route
 
 from service.bootstrap import Worker
 from service.entrypoints.admin_http.auth import BearerToken
+from service.entrypoints.admin_http.errors import JsonErrors
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
@@ -38,7 +39,7 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
     admin = Mount(
         ADMIN_PREFIX,
         routes=admin_routes(worker.bus),
-        middleware=[Middleware(BearerToken, token=token)],
+        middleware=[Middleware(JsonErrors), Middleware(BearerToken, token=token)],
     )
     page = page_mount(f"{ADMIN_PREFIX}/ui")
 

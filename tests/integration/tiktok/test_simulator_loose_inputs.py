@@ -95,6 +95,25 @@ async def test_keys_with_dots_and_dollars_and_unknown_types(
     assert type(Webhooks.parse(json.dumps(notification))).__name__ == "UnknownWebhookEvent"
 
 
+async def test_an_order_with_amounts_finer_than_its_currency_on_demand(
+    api: SignedApi, sim: SimControl, shop: SeededShop
+) -> None:
+    fine = {"sale_price": "1.005"}
+    refused = await sim.http.post(
+        "/_sim/seed", json={"orders": [{"shop_id": shop.ref.shop_id, "items": [fine]}]}
+    )
+    assert refused.status_code == 400  # by default amounts are at the currency's precision
+    exact = await seed_order(sim, shop, items=[fine], shipping_fee="0.5", exact_amounts=True)
+    idr = await seed_order(sim, shop, currency="IDR", items=[{"sale_price": "0.01"}])
+    found = await api.ok("GET", "/order/202507/orders", query={"ids": f"{exact},{idr}"})
+    by_id = {o["id"]: o for o in found["orders"]}
+    assert by_id[exact]["line_items"][0]["sale_price"] == "1.005"  # as given, not rounded
+    assert by_id[exact]["payment"]["shipping_fee"] == "0.5"
+    # IDR has two decimals (ISO 4217), as TikTok's own Indonesian examples show.
+    assert by_id[idr]["line_items"][0]["sale_price"] == "0.01"
+    assert by_id[idr]["payment"]["currency"] == "IDR"
+
+
 async def test_tiktok_freezes_a_product_itself(
     api: SignedApi, sim: SimControl, shop: SeededShop, inbox: Inbox
 ) -> None:

@@ -310,10 +310,16 @@ async def test_products_come_from_every_page_mapped_exactly(
     numeric, yen, _ = seeded["products"]
     by_id = {p.external_product_id: p for p in products}
     assert by_id[numeric] == RemoteProduct(
-        numeric, "Numeric status", "active", 1234, "USD", at(1700000100)
+        numeric, "Numeric status", "active", 1234, "USD", at(1700000100), external_status="4"
     )
     assert by_id[yen] == RemoteProduct(
-        yen, "Yen, deactivated", "suspended", 1500, "JPY", at(1700000200)
+        yen,
+        "Yen, deactivated",
+        "suspended",
+        1500,
+        "JPY",
+        at(1700000200),
+        external_status="SELLER_DEACTIVATED",
     )
     assert all(p.status == "active" and p.price and p.currency == "USD" for p in products[2:])
     assert len(await calls(sim, SEARCH_PRODUCTS)) == 3  # pages of 100
