@@ -26,9 +26,10 @@ WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
 LOCKS = "locks"
 JOBS = "jobs"
+RECONCILIATIONS = "reconciliations"
 
 #: Collections whose documents carry an outbox of events still to publish.
-OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
+OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS, RECONCILIATIONS)
 
 # Newest first, id as the tie-breaker: the stable order every list pages in.
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -62,6 +63,10 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     SHOPS: [_VERSIONED, _OUTBOX],
     LOCKS: [],
     JOBS: [_PAGES],
+    RECONCILIATIONS: [
+        IndexModel([("shop_id", ASCENDING), ("started_at", DESCENDING), ("_id", DESCENDING)]),
+        _OUTBOX,
+    ],
 }
 
 

@@ -91,7 +91,15 @@ class MongoViews:
             ORDERS,
             shop_id,
             {"status": "$status", "currency": "$currency"},
-            {"count": {"$sum": 1}, "total": {"$sum": "$total"}},
+            {
+                "count": {"$sum": 1},
+                "total": {"$sum": "$total"},
+                "fees": {"$sum": "$platform_fee"},
+                # TikTok's settlement once settled; until then the total less the fee.
+                "net": {
+                    "$sum": {"$ifNull": ["$net_amount", {"$subtract": ["$total", "$platform_fee"]}]}
+                },
+            },
         )
         return [
             OrderGroup(
@@ -99,6 +107,8 @@ class MongoViews:
                 currency=row["_id"]["currency"],
                 count=int(row["count"]),
                 total=int(row["total"]),
+                fees=int(row.get("fees") or 0),
+                net=int(row.get("net") or 0),
             )
             for row in rows
         ]
