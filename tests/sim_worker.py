@@ -2,18 +2,20 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from service.bootstrap import Worker
+from service.entrypoints.ingress.app import ingress_app
+from service.entrypoints.ingress.webhook import PATH as INGRESS_PATH
 from service.entrypoints.worker.asgi import worker_app
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings
-from tests.support import serve
+from tests.support import eventually, free_port, serve
 
 APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
 
@@ -24,6 +26,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
+    ingress_url: str | None = None  # the webhook address TikTok should use (PUBLIC_WEBHOOK_URL)
 
     async def sim_post(self, path: str, body: dict[str, Any]) -> Any:
         answer = await self.sim.post(path, json=body)
@@ -32,7 +35,16 @@ class SimWorker:
 
 
 @asynccontextmanager
-async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimWorker]:
+async def sim_worker(
+    services: dict[str, str],
+    *,
+    ingress: bool = False,
+    settings: dict[str, Any] | None = None,
+    **sim: Any,
+) -> AsyncIterator[SimWorker]:
+    """A simulator and a worker configured for it. `ingress` also serves a webhook ingress
+    publishing to the worker's topic, its address as `PUBLIC_WEBHOOK_URL`; `settings` overrides
+    the worker's settings (reconciliation is off unless `reconcile_interval` is given)."""
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     config = SimulatorConfig(
@@ -42,8 +54,10 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
         demo_access_token=TOKEN,
         **sim,
     )
+    ingress_port = free_port() if ingress else None
+    public_url = f"http://127.0.0.1:{ingress_port}{INGRESS_PATH}" if ingress_port else ""
     async with serve(create_app(config)) as sim_url:
-        settings = make_settings(
+        worker_settings = make_settings(
             services,
             tiktok_app_key=APP_KEY,
             tiktok_app_secret=APP_SECRET,
@@ -62,20 +76,36 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
             topic_webhooks=f"test.{run}.webhooks",
             topic_events=f"test.{run}.events",
             topic_dead_letter=f"test.{run}.dead-letter",
+            public_webhook_url=public_url,
+            **{"reconcile_interval": 0, **(settings or {})},
         )
-        worker = Worker(settings)
+        worker = Worker(worker_settings)
         await worker.start()
         try:
-            async with (
-                serve(worker_app(worker, run_worker=False)) as admin_url,
-                httpx.AsyncClient(
-                    base_url=admin_url + "/admin/tiktok-shop",
-                    headers={"Authorization": "Bearer test-admin-token"},
-                    timeout=60,
-                ) as admin,
-                httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
-            ):
-                yield SimWorker(shop, worker, admin, sim_http)
+            async with AsyncExitStack() as stack:
+                admin_url = await stack.enter_async_context(
+                    serve(worker_app(worker, run_worker=False))
+                )
+                admin = await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=admin_url + "/admin/tiktok-shop",
+                        headers={"Authorization": "Bearer test-admin-token"},
+                        timeout=60,
+                    )
+                )
+                sim_http = await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=sim_url, timeout=30)
+                )
+                if ingress_port is not None:
+                    base = await stack.enter_async_context(
+                        serve(ingress_app(worker_settings), port=ingress_port)
+                    )
+                    await eventually(lambda: _ready(sim_http, base), timeout=30)
+                yield SimWorker(shop, worker, admin, sim_http, public_url or None)
         finally:
-            await worker.db.client.drop_database(settings.mongodb_database)
+            await worker.db.client.drop_database(worker_settings.mongodb_database)
             await worker.stop()
+
+
+async def _ready(http: httpx.AsyncClient, base: str) -> bool:
+    return (await http.get(base + "/readyz")).status_code == 200
