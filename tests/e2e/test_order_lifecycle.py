@@ -3,6 +3,7 @@ simulator's webhooks delivered to a real ingress: webhook registration, the sell
 on cancellations, returns and shipping, the after-sales webhooks, and fees."""
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -119,22 +120,28 @@ async def test_registering_makes_tiktok_send_every_needed_type_to_the_ingress(
         assert order.external_status == "IN_TRANSIT"
 
 
-async def test_registration_without_a_public_url_is_refused_clearly(sw: SimWorker) -> None:
-    async with sim_worker({**sw_services(sw)}) as bare:
+async def test_authorizing_a_shop_registers_its_webhooks(sw: SimWorker) -> None:
+    other = f"other-{uuid.uuid4().hex[:6]}"
+    await sw.sim_post("/_sim/seed", {"shops": [{"id": other, "name": "Second shop"}]})
+    code = (await sw.sim_post("/_sim/auth_codes", {"shop_ids": [other]}))["auth_code"]
+    authorized = await sw.admin.post("/shops/authorize", json={"authCode": code})
+    assert authorized.status_code == 200, authorized.text
+    [state] = authorized.json()["webhooks"]
+    assert (state["shopId"], state["address"], state["missing"]) == (other, sw.ingress_url, [])
+    listed = (await sw.admin.get("/webhooks", params={"shopId": other})).json()["webhooks"]
+    assert all(w["registered"] for w in listed["webhooks"])
+
+
+async def test_registration_without_a_public_url_is_refused_clearly(
+    services: dict[str, str],
+) -> None:
+    async with sim_worker(services) as bare:
         refused = await bare.admin.post("/webhooks/register")
         assert refused.status_code == 400
         assert "PUBLIC_WEBHOOK_URL" in refused.json()["error"]
         settings = (await bare.admin.get("/settings")).json()
         assert settings["webhooks"]["address"] is None
         assert settings["webhooks"]["missing"] == NEEDED
-
-
-def sw_services(sw: SimWorker) -> dict[str, str]:
-    settings = sw.worker.settings
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MONGODB_URI": settings.mongodb_uri.get_secret_value(),
-    }
 
 
 # --- seller decisions -------------------------------------------------------------------------
