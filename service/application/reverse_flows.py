@@ -113,7 +113,7 @@ def _decided(
 ) -> ChannelOrder:
     """Record an accepted decision (a patch) with its event; answers the order."""
     now = utcnow()
-    updated = _with_decision(order, rules.decided(request, status, now), now)
+    updated = _with_decision(order, rules.decided(request, status), now)
     ctx.uow.orders.patch(updated, DECISION_FIELDS, [_with_order(event, updated)])
     log.info("seller decision recorded", order_id=order.id, request_id=request.id, status=status)
     return updated
@@ -197,6 +197,8 @@ async def cancel_order(cmd: c.CancelOrder, ctx: Context) -> r.OrderReply:
     except GatewayError as exc:
         raise tiktok_failed("TikTok did not cancel the order", exc) from exc
     now = utcnow()
+    # No times: TikTok's answer carries none, and ours would outrank its webhooks' (11 stamps
+    # the request's create_time, which then orders the flow's stages).
     remote = rules.RemoteRequest(
         kind=made.kind,
         id=made.id,
@@ -205,8 +207,6 @@ async def cancel_order(cmd: c.CancelOrder, ctx: Context) -> r.OrderReply:
         type=made.type,
         role=made.role,
         reason=made.reason,
-        created_at=now,
-        updated_at=now,
     )
     merged = rules.merge_request(order.reverse_requests, remote) or order.reverse_requests
     updated = _with_decision(

@@ -271,16 +271,17 @@ def open_request(
     return waiting[0] if len(waiting) == 1 else None
 
 
-def decided(request: ReverseRequest, status: str, at: datetime) -> ReverseRequest:
-    """The request once the seller's decision was accepted by TikTok: no longer awaiting the
-    seller, at `status` (the status TikTok moves it to) until TikTok reports it."""
+def decided(request: ReverseRequest, status: str) -> ReverseRequest:
+    """The request once TikTok accepted the seller's decision: at `status` (where TikTok moves
+    it), no longer awaiting the seller. Its time stays TikTok's last one, so TikTok's own report
+    of the new stage, carrying TikTok's newer time, replaces this one; a stale copy of the
+    earlier stage loses by its stage."""
     return request.model_copy(
         update={
             "status": normalise_status(status),
             "awaiting_seller": False,
             "next_action": None,
             "deadline": None,
-            "updated_at": at,
         }
     )
 

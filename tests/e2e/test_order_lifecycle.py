@@ -401,6 +401,8 @@ async def test_the_seller_cancels_an_order_with_one_of_tiktoks_reasons(
             lambda e: e["type"] == "tiktok.order.cancelled" and e["order"]["id"] == order.id
         )
     assert (await sw.sim.get(f"/_sim/orders/{external}")).json()["order"]["status"] == "CANCELLED"
+    # TikTok's own webhook then tells the cancellation's stage.
+    await known(sw, external, lambda o: o.cancellation_status == "CANCELLATION_REQUEST_SUCCESS")
     again = await sw.admin.post(
         f"/orders/{order.id}/cancel", json={"reason": "seller_cancel_reason_out_of_stock"}
     )
