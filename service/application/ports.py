@@ -339,7 +339,10 @@ class TikTokGateway(Protocol):
 
     async def approve_cancellation(
         self, shop_id: str, cancel_id: str, *, idempotency_key: str
-    ) -> None: ...
+    ) -> None:
+        """Approve a buyer's cancellation request (return_refund 202309); the same
+        `idempotency_key` again is applied once by TikTok."""
+
     async def reject_cancellation(
         self,
         shop_id: str,
@@ -348,7 +351,9 @@ class TikTokGateway(Protocol):
         comment: str | None,
         *,
         idempotency_key: str,
-    ) -> None: ...
+    ) -> None:
+        """Reject it with a reason name of `reject_reasons` (return_refund 202309)."""
+
     async def approve_return(
         self,
         shop_id: str,
@@ -357,7 +362,9 @@ class TikTokGateway(Protocol):
         *,
         buyer_keep_item: bool,
         idempotency_key: str,
-    ) -> None: ...
+    ) -> None:
+        """Approve a return or refund with TikTok's `decision` (return_refund 202309)."""
+
     async def reject_return(
         self,
         shop_id: str,
@@ -367,7 +374,10 @@ class TikTokGateway(Protocol):
         comment: str | None,
         *,
         idempotency_key: str,
-    ) -> None: ...
+    ) -> None:
+        """Reject a return or refund with TikTok's `decision` and a reason name (return_refund
+        202606)."""
+
     async def reject_reasons(self, shop_id: str, request_id: str) -> list[ReasonChoice]:
         """The reasons TikTok accepts now for rejecting the request (202309)."""
 
@@ -446,14 +456,18 @@ class Reconciliations(Protocol):
     ) -> None:
         """Free the lease; a completed run moves the watermarks (None: leave them)."""
 
-    async def insert(self, record: Reconciliation) -> None: ...
+    async def insert(self, record: Reconciliation) -> None:
+        """Record a run that started."""
+
     async def finish(self, record: Reconciliation, events: Sequence[Event]) -> None:
         """Store the run's outcome and its events (published like every outbox)."""
 
-    async def get(self, shop_id: str, run_id: str) -> Reconciliation | None: ...
-    async def history(
-        self, shop_id: str, page: PageRequest
-    ) -> tuple[list[Reconciliation], int]: ...
+    async def get(self, shop_id: str, run_id: str) -> Reconciliation | None:
+        """The shop's run with this id, or None."""
+
+    async def history(self, shop_id: str, page: PageRequest) -> tuple[list[Reconciliation], int]:
+        """The shop's runs, newest first, and how many there are."""
+
     async def shops(self) -> list[str]:
         """The shops authorized through OAuth (beside the deployment's default shop)."""
 

@@ -246,6 +246,7 @@ class TikTokShopClient(OwnsHttp):
     async def approve_cancellation(
         self, shop: ShopRef, cancel_id: str, *, idempotency_key: str
     ) -> None:
+        """Approve a buyer's cancellation request (202309); answers nothing."""
         await self._call(
             "approve_cancellation",
             shop,
@@ -263,6 +264,7 @@ class TikTokShopClient(OwnsHttp):
         *,
         idempotency_key: str,
     ) -> None:
+        """Reject a buyer's cancellation request with a reason name (202309)."""
         body: dict[str, Any] = {"reject_reason": reason}
         if comment:
             body["comment"] = comment
@@ -292,6 +294,7 @@ class TikTokShopClient(OwnsHttp):
         return parse_data(AftersaleEligibilityData, data)
 
     async def cancel_order(self, shop: ShopRef, order_id: str, reason: str) -> CancelOrderResult:
+        """Cancel the whole order as the seller (202602); answers the cancellation made."""
         data = await self._call(
             "cancel_order", shop, body={"order_id": order_id, "cancel_reason": reason}
         )
@@ -306,6 +309,7 @@ class TikTokShopClient(OwnsHttp):
         buyer_keep_item: bool = False,
         idempotency_key: str,
     ) -> None:
+        """Approve a return or refund with TikTok's `decision` (202309)."""
         body: dict[str, Any] = {"decision": decision}
         if buyer_keep_item:
             body["buyer_keep_item"] = True
@@ -327,6 +331,7 @@ class TikTokShopClient(OwnsHttp):
         *,
         idempotency_key: str,
     ) -> None:
+        """Reject a return or refund with TikTok's `decision` and a reason name (202606)."""
         body: dict[str, Any] = {"decision": decision, "reject_reason": reason}
         if comment:
             body["comment"] = comment
@@ -361,6 +366,7 @@ class TikTokShopClient(OwnsHttp):
     async def shipping_providers(
         self, shop: ShopRef, delivery_option_id: str
     ) -> list[ShippingProvider]:
+        """The providers a seller may ship the delivery option's orders with (202309)."""
         data = await self._call(
             "shipping_providers", shop, path_params={"delivery_option_id": delivery_option_id}
         )
@@ -379,15 +385,18 @@ class TikTokShopClient(OwnsHttp):
         await self._call("ship_package", shop, path_params={"package_id": package_id}, body=body)
 
     async def order_transactions(self, shop: ShopRef, order_id: str) -> OrderTransactions:
+        """The order's statement transactions (finance 202501): none until TikTok settled it."""
         data = await self._call(
             "order_statement_transactions", shop, path_params={"order_id": order_id}
         )
         return parse_data(OrderTransactions, data)
 
     async def webhooks(self, shop: ShopRef) -> list[ShopWebhook]:
+        """The shop's webhook address per event type (Event API 202309)."""
         return parse_data(ShopWebhooksData, await self._call("get_webhooks", shop)).webhooks
 
     async def update_webhook(self, shop: ShopRef, event_type: str, address: str) -> None:
+        """Register (or move) one event type's address (Event API 202309)."""
         await self._call(
             "update_webhook", shop, body={"address": address, "event_type": event_type}
         )
