@@ -232,6 +232,19 @@ async def test_tiktok_refusals_carry_tiktoks_code_and_write_nothing(
         assert refused.json()["tiktokCode"] == 25001001
         unchanged = await stored(sw, external)
         assert unchanged == order
+
+        # An order cancelled on TikTok while our copy says it is not: TikTok's code comes back.
+        other = await seed(sw, status="AWAITING_SHIPMENT")
+        await pull(sw)
+        await sw.worker.tiktok.cancel_order(sw.shop, other, "seller_cancel_reason_out_of_stock")
+        stale = await stored(sw, other)
+        assert stale.status == "confirmed"
+        again = await sw.admin.post(
+            f"/orders/{stale.id}/cancel", json={"reason": "seller_cancel_reason_out_of_stock"}
+        )
+        assert again.status_code == 502, again.text
+        assert again.json()["tiktokCode"] == 25001002
+        assert await stored(sw, other) == stale
     finally:
         await sw.sim.put(f"/_sim/shops/{sw.shop}/webhook", json={"url": sw.ingress_url})
 
