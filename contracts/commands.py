@@ -207,6 +207,136 @@ class GetSettings(Command):
     command: Literal["settings.get"] = "settings.get"
 
 
+# --- order lifecycle: webhooks, reconciliation, seller decisions ------------------------------
+
+Reason = Annotated[str, Field(min_length=1, max_length=200, description="a reason's `name`")]
+Comment = Annotated[CleanText, Field(max_length=500)]
+TrackingNumber = Annotated[
+    CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)
+]
+
+
+class RegisterWebhooks(Command):
+    """Register `PUBLIC_WEBHOOK_URL` for every event type the service needs (Event API 202309);
+    answers the registration as TikTok then reports it."""
+
+    command: Literal["webhooks.register"] = "webhooks.register"
+
+
+class ListWebhooks(Command):
+    """The shop's webhook registration as TikTok reports it, and what is missing."""
+
+    command: Literal["webhooks.list"] = "webhooks.list"
+
+
+class ReconcileOrders(Command):
+    """Pull what TikTok changed since the last reconciliation now (it also runs on a schedule);
+    answers the run, finished or in progress after a short wait."""
+
+    command: Literal["orders.reconcile"] = "orders.reconcile"
+
+
+class ListReconciliations(Command):
+    command: Literal["reconciliations.list"] = "reconciliations.list"
+    page: Page = 1
+    limit: Limit = 20
+
+
+class RequestRef(Command):
+    """An order (our id) and, optionally, which of its requests (TikTok's cancel or return id);
+    without `requestId` the order's one open request of the kind is meant."""
+
+    id: Id
+    request_id: Id | None = None
+
+
+class ApproveCancellation(RequestRef):
+    """Approve a buyer's cancellation request (return_refund 202309 approve)."""
+
+    command: Literal["orders.approveCancellation"] = "orders.approveCancellation"
+
+
+class RejectCancellation(RequestRef):
+    """Reject a buyer's cancellation request with one of TikTok's reject reasons
+    (`orders.rejectReasons`) (return_refund 202309 reject)."""
+
+    command: Literal["orders.rejectCancellation"] = "orders.rejectCancellation"
+    reason: Reason
+    comment: Comment | None = None
+
+
+class ApproveReturn(RequestRef):
+    """Approve a return or refund request (return_refund 202309 approve): the decision follows
+    from the request (APPROVE_REFUND, APPROVE_RETURN, or APPROVE_RECEIVED_PACKAGE once the buyer
+    sent the items back). `buyerKeepItem` refunds a return without taking the items back."""
+
+    command: Literal["orders.approveReturn"] = "orders.approveReturn"
+    buyer_keep_item: bool = False
+
+
+class RejectReturn(RequestRef):
+    """Reject a return or refund request with one of TikTok's reject reasons (return_refund
+    202606 reject): REJECT_REFUND, REJECT_RETURN or REJECT_RECEIVED_PACKAGE as it fits."""
+
+    command: Literal["orders.rejectReturn"] = "orders.rejectReturn"
+    reason: Reason
+    comment: Comment | None = None
+
+
+class ListRejectReasons(RequestRef):
+    """The reasons TikTok accepts now for rejecting the request (return_refund 202309)."""
+
+    command: Literal["orders.rejectReasons"] = "orders.rejectReasons"
+
+
+class CancelOrder(Command):
+    """Cancel the order as the seller with one of `orders.cancelReasons` (return_refund 202602)."""
+
+    command: Literal["orders.cancel"] = "orders.cancel"
+    id: Id
+    reason: Reason
+
+
+class ListCancelReasons(Command):
+    """The reasons a seller may give to cancel the order now (after-sale eligibility 202602)."""
+
+    command: Literal["orders.cancelReasons"] = "orders.cancelReasons"
+    id: Id
+
+
+class ListShippingProviders(Command):
+    """The carriers TikTok accepts for the order (its delivery option's providers, 202309)."""
+
+    command: Literal["orders.shippingProviders"] = "orders.shippingProviders"
+    id: Id
+
+
+class ShipOrder(Command):
+    """Ship the order (or one package of it) with a tracking number and a carrier.
+
+    The carrier is `shippingProviderId` (TikTok's id, from `orders.shippingProviders`) or
+    `carrier`, the platform's carrier name, mapped through `TIKTOK_CARRIER_MAP` or matched by
+    name to the order's providers. Without `packageId` the order's unshipped items are marked
+    shipped (fulfillment 202610); with it, that package is shipped (fulfillment 202309).
+    """
+
+    command: Literal["orders.ship"] = "orders.ship"
+    id: Id
+    tracking_number: TrackingNumber
+    carrier: Annotated[CleanLine, Field(min_length=1, max_length=100)] | None = None
+    shipping_provider_id: Id | None = None
+    package_id: Id | None = None
+    tracking_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _one_carrier(self) -> Self:
+        if not self.carrier and not self.shipping_provider_id:
+            raise ValueError("give the carrier (carrier or shippingProviderId)")
+        if self.carrier and self.shipping_provider_id:
+            raise ValueError("give carrier or shippingProviderId, not both")
+        return self
+
+
 AdminCommand = Annotated[
     CreateListing
     | ListListings
@@ -227,7 +357,20 @@ AdminCommand = Annotated[
     | ListJobs
     | AuthorizeShops
     | GetStats
-    | GetSettings,
+    | GetSettings
+    | RegisterWebhooks
+    | ListWebhooks
+    | ReconcileOrders
+    | ListReconciliations
+    | ApproveCancellation
+    | RejectCancellation
+    | ApproveReturn
+    | RejectReturn
+    | ListRejectReasons
+    | CancelOrder
+    | ListCancelReasons
+    | ListShippingProviders
+    | ShipOrder,
     Field(discriminator="command"),
 ]
 

@@ -18,6 +18,9 @@ CatalogSyncStatus = Literal["pending", "syncing", "synced", "failed"]
 ConnectionStatus = Literal["not_configured", "connected", "error"]
 JobKind = Literal["orders.sync", "products.sync"]
 JobStatus = Literal["running", "completed", "failed"]
+ReverseRequestKind = Literal["cancellation", "return", "aftersales"]
+ReconciliationTrigger = Literal["schedule", "command"]
+ReconciliationStatus = Literal["running", "completed", "failed"]
 
 #: Each vocabulary once, as the Literal above; these tuples are derived from it.
 LISTING_STATUSES: Final[tuple[ListingStatus, ...]] = get_args(ListingStatus)
@@ -98,6 +101,41 @@ class OrderReturn(WireModel):
     updated_at: datetime = Field(description="TikTok's time of the stage recorded")
 
 
+class ReverseRequest(WireModel):
+    """A buyer's (or the seller's) cancellation, return or after-sales request of an order, as
+    TikTok's searches (return_refund 202602, 202603) and webhooks (11, 12, 64, 65, 67) tell it.
+
+    `awaitingSeller` is True while TikTok waits for the seller's answer; `deadline` is when TikTok
+    decides by itself if nobody answers (a buyer's cancellation is approved after 24 hours, a
+    return after 48). Amounts are minor units of `currency`.
+    """
+
+    kind: ReverseRequestKind
+    id: str = Field(description="TikTok's cancel_id, return_id or aftersales_request_id")
+    status: str = Field(description="TikTok's status of the request (search spelling)")
+    type: str | None = Field(default=None, description="cancel_type or return_type")
+    role: str | None = Field(default=None, description="who asked: BUYER, SELLER, SYSTEM")
+    reason: str | None = None
+    reason_text: str | None = None
+    awaiting_seller: bool = False
+    next_action: str | None = Field(
+        default=None, description="what TikTok waits for, e.g. SELLER_RESPOND_BUYER_CANCEL"
+    )
+    deadline: datetime | None = None
+    refund_total: int | None = Field(default=None, description="minor units of `currency`")
+    currency: str | None = None
+    rma_id: str | None = None
+    rma_status: str | None = None
+    rma_updated_at: datetime | None = None
+    refunded_at: datetime | None = Field(
+        default=None, description="when TikTok reported the refund paid (webhook 67)"
+    )
+    created_at: datetime | None = None
+    updated_at: datetime | None = Field(
+        default=None, description="TikTok's update_time of the version recorded"
+    )
+
+
 class ChannelOrder(WireModel):
     id: str
     shop_id: str
@@ -145,6 +183,22 @@ class ChannelOrder(WireModel):
     )
     created_at: datetime
     updated_at: datetime
+    # --- order lifecycle: requests, fees ---
+    reverse_requests: list[ReverseRequest] = Field(
+        default_factory=list,
+        description="the order's cancellation, return and after-sales requests; the open ones "
+        "have `awaitingSeller` and a `deadline`",
+    )
+    net_amount: int | None = Field(
+        default=None,
+        description="what TikTok pays the seller for the order (its settlement amount, minor "
+        "units), once TikTok settled it; None before",
+    )
+    fees_settled: bool = Field(
+        default=False,
+        description="True once `platformFee` and `netAmount` are TikTok's final figures",
+    )
+    fees_settled_at: datetime | None = None
 
 
 class SyncFailure(WireModel):
@@ -198,6 +252,18 @@ class RevenueAmount(WireModel):
     amount: int
 
 
+class MoneyByCurrency(WireModel):
+    """Gross revenue, platform fees and what the seller nets, in minor units of `currency`.
+
+    `net` counts TikTok's settlement amount for settled orders and `gross - fees` for the others.
+    """
+
+    currency: str
+    gross: int
+    fees: int
+    net: int
+
+
 class ChannelStats(WireModel):
     total_listings: int = 0
     active_listings: int = 0
@@ -217,3 +283,72 @@ class ChannelStats(WireModel):
     )
     currency: str = Currency
     revenue_by_currency: list[RevenueAmount] = Field(default_factory=list)
+    money_by_currency: list[MoneyByCurrency] = Field(
+        default_factory=list,
+        description="gross, fees and net per currency; cancelled and refunded orders left out",
+    )
+
+
+# --- order lifecycle: reconciliation, webhook registration ------------------------------------
+
+
+class ReconcileCounts(WireModel):
+    """What a reconciliation found of one kind of record: TikTok's copy was new to us
+    (`created`), differed from ours (`changed`), matched it (`unchanged`), or could not be
+    applied (`failed`)."""
+
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+class Reconciliation(WireModel):
+    """One reconciliation run of a shop: what TikTok changed since the watermark (minus the
+    overlap), applied like webhooks. `drift` counts the orders and requests that differed from
+    TikTok's copy (created + changed): what missed webhooks had left behind. Times are UTC."""
+
+    id: str
+    shop_id: str
+    trigger: ReconciliationTrigger
+    status: ReconciliationStatus
+    since: datetime | None = Field(
+        default=None, description="update_time searched from; None for the first, full run"
+    )
+    watermark: datetime | None = Field(
+        default=None, description="the newest update_time seen; the next run starts from it"
+    )
+    orders: ReconcileCounts = Field(default_factory=ReconcileCounts)
+    requests: ReconcileCounts = Field(default_factory=ReconcileCounts)
+    products: ReconcileCounts = Field(default_factory=ReconcileCounts)
+    refreshed: int = Field(default=0, description="orders marked needsRefresh fetched first")
+    fees_settled: int = Field(default=0, description="orders whose fees TikTok settled")
+    drift: int = 0
+    failures: list[JobFailure] = Field(default_factory=list)
+    error: str | None = None
+    started_at: datetime
+    completed_at: datetime | None = None
+
+
+class WebhookRegistration(WireModel):
+    """One event type the service needs, and where TikTok sends it for the shop."""
+
+    event_type: str = Field(description="TikTok's Event API name, e.g. ORDER_STATUS_CHANGE")
+    address: str | None = Field(default=None, description="the address TikTok has; None: none")
+    registered: bool = Field(description="True when TikTok sends this type to our address")
+
+
+class ShopWebhooks(WireModel):
+    """A shop's webhook registration as TikTok's Event API (202309) reports it.
+
+    `missing` lists the needed types TikTok does not send to `address`; `partnerCenterTypes` are
+    types the Event API cannot register (the after-sales 64, 65, 67): they go to the address set
+    for the app in TikTok's Partner Center. `error` says why nothing could be checked.
+    """
+
+    shop_id: str
+    address: str | None = Field(description="PUBLIC_WEBHOOK_URL, where TikTok should send")
+    webhooks: list[WebhookRegistration] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    partner_center_types: list[str] = Field(default_factory=list)
+    error: str | None = None

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from contracts.entities import CatalogSync, ChannelOrder, Listing
+from contracts.entities import CatalogSync, ChannelOrder, Listing, Reconciliation
 from contracts.wire import WireModel
 
 
@@ -56,6 +56,71 @@ class AuthorizationExpiring(Event):
     expires_at: datetime | None = None
 
 
+# --- order lifecycle: seller decisions, refunds, reconciliation ------------------------------
+
+
+class CancellationApproved(Event):
+    """The seller approved a buyer's cancellation request on TikTok."""
+
+    type: Literal["tiktok.cancellation.approved"] = "tiktok.cancellation.approved"
+    order: ChannelOrder
+    request_id: str
+
+
+class CancellationRejected(Event):
+    """The seller rejected a buyer's cancellation request on TikTok, with TikTok's reason."""
+
+    type: Literal["tiktok.cancellation.rejected"] = "tiktok.cancellation.rejected"
+    order: ChannelOrder
+    request_id: str
+    reason: str
+
+
+class ReturnApproved(Event):
+    """The seller approved a return or refund request (`decision` is TikTok's)."""
+
+    type: Literal["tiktok.return.approved"] = "tiktok.return.approved"
+    order: ChannelOrder
+    request_id: str
+    decision: str
+
+
+class ReturnRejected(Event):
+    """The seller rejected a return or refund request (`decision` and `reason` are TikTok's)."""
+
+    type: Literal["tiktok.return.rejected"] = "tiktok.return.rejected"
+    order: ChannelOrder
+    request_id: str
+    decision: str
+    reason: str
+
+
+class OrderCancelledBySeller(Event):
+    """The seller cancelled the order on TikTok (`requestId` is TikTok's cancel_id)."""
+
+    type: Literal["tiktok.order.cancelled"] = "tiktok.order.cancelled"
+    order: ChannelOrder
+    request_id: str
+    reason: str
+
+
+class RefundSucceeded(Event):
+    """TikTok paid a refund to the buyer (webhook 67): `amount` in minor units of `currency`."""
+
+    type: Literal["tiktok.refund.succeeded"] = "tiktok.refund.succeeded"
+    order: ChannelOrder
+    request_id: str = Field(description="TikTok's aftersales_request_id")
+    amount: int | None = None
+    currency: str | None = None
+
+
+class ReconciliationFinished(Event):
+    """A reconciliation run ended (completed or failed), with what it found."""
+
+    type: Literal["tiktok.reconciliation.finished"] = "tiktok.reconciliation.finished"
+    reconciliation: Reconciliation
+
+
 DomainEvent = Annotated[
     ProductSynced
     | ProductFailed
@@ -63,7 +128,14 @@ DomainEvent = Annotated[
     | OrderShipped
     | CatalogSynced
     | WebhookReceived
-    | AuthorizationExpiring,
+    | AuthorizationExpiring
+    | CancellationApproved
+    | CancellationRejected
+    | ReturnApproved
+    | ReturnRejected
+    | OrderCancelledBySeller
+    | RefundSucceeded
+    | ReconciliationFinished,
     Field(discriminator="type"),
 ]
 

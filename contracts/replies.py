@@ -15,6 +15,8 @@ from contracts.entities import (
     ConnectionStatus,
     Job,
     Listing,
+    Reconciliation,
+    ShopWebhooks,
 )
 from contracts.wire import WireModel
 
@@ -37,6 +39,9 @@ class ErrorReply(WireModel):
     code: ErrorCode
     message: str
     fields: list[FieldError] = Field(default_factory=list)
+    tiktok_code: int | None = Field(
+        default=None, description="TikTok's own error code when TikTok refused (`tiktok_error`)"
+    )
 
 
 class ListingReply(WireModel):
@@ -99,6 +104,10 @@ class StatsReply(WireModel):
 
 class AuthorizedReply(WireModel):
     shop_ids: list[str] = Field(description="the shops the authorization covers, now callable")
+    webhooks: list[ShopWebhooks] = Field(
+        default_factory=list,
+        description="each shop's webhook registration after registering PUBLIC_WEBHOOK_URL",
+    )
 
 
 class SettingsReply(WireModel):
@@ -115,6 +124,43 @@ class SettingsReply(WireModel):
     shop_id: str | None
     sandbox: bool
     app_key: str | None = Field(description="the first 8 characters, then `...`")
+    webhooks: ShopWebhooks | None = Field(
+        default=None, description="the shop's webhook registration, when TikTok answered"
+    )
+
+
+# --- order lifecycle -----------------------------------------------------------------------
+
+
+class WebhooksReply(WireModel):
+    webhooks: ShopWebhooks
+
+
+class ReconciliationReply(WireModel):
+    reconciliation: Reconciliation
+
+
+class ReconciliationsReply(WireModel):
+    reconciliations: list[Reconciliation]
+    total: int
+
+
+class ReasonOption(WireModel):
+    name: str = Field(description="what a command sends as `reason`")
+    text: str = Field(description="TikTok's words for it")
+
+
+class ReasonsReply(WireModel):
+    reasons: list[ReasonOption]
+
+
+class ShippingProvider(WireModel):
+    id: str = Field(description="TikTok's shipping_provider_id")
+    name: str
+
+
+class ShippingProvidersReply(WireModel):
+    providers: list[ShippingProvider]
 
 
 #: The reply model of each command.
@@ -139,6 +185,19 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.AuthorizeShops: AuthorizedReply,
     c.GetStats: StatsReply,
     c.GetSettings: SettingsReply,
+    c.RegisterWebhooks: WebhooksReply,
+    c.ListWebhooks: WebhooksReply,
+    c.ReconcileOrders: ReconciliationReply,
+    c.ListReconciliations: ReconciliationsReply,
+    c.ApproveCancellation: OrderReply,
+    c.RejectCancellation: OrderReply,
+    c.ApproveReturn: OrderReply,
+    c.RejectReturn: OrderReply,
+    c.ListRejectReasons: ReasonsReply,
+    c.CancelOrder: OrderReply,
+    c.ListCancelReasons: ReasonsReply,
+    c.ListShippingProviders: ShippingProvidersReply,
+    c.ShipOrder: OrderReply,
 }
 
 R = TypeVar("R", bound=BaseModel)

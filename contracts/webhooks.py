@@ -70,6 +70,9 @@ SELLER_DEAUTHORIZATION: Final = 6
 UPCOMING_AUTHORIZATION_EXPIRATION: Final = 7
 CANCELLATION_STATUS_CHANGE: Final = 11
 RETURN_STATUS_CHANGE: Final = 12
+AFTERSALES_REQUEST_STATUS_UPDATE: Final = 64
+RMA_STATUS_UPDATE: Final = 65
+REFUND_SUCCESS: Final = 67
 
 TIKTOK_TYPE_NAMES: Final[Mapping[int, str]] = {
     1: "ORDER_STATUS_CHANGE",
@@ -96,6 +99,34 @@ TIKTOK_TYPE_NAMES: Final[Mapping[int, str]] = {
     67: "REFUND_SUCCESS",
     71: "INVENTORY_CHANGED_BY_SHOP",
 }
+
+#: The types TikTok's Event API (`PUT /event/202309/webhooks`, `event_type`) can register, by
+#: its enum; every other type goes to the address set for the app in Partner Center.
+EVENT_API_TYPES: Final[frozenset[str]] = frozenset(
+    {
+        "ORDER_STATUS_CHANGE",
+        "REVERSE_STATUS_UPDATE",
+        "RECIPIENT_ADDRESS_UPDATE",
+        "PACKAGE_UPDATE",
+        "PRODUCT_STATUS_CHANGE",
+        "SELLER_DEAUTHORIZATION",
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "CANCELLATION_STATUS_CHANGE",
+        "RETURN_STATUS_CHANGE",
+        "NEW_CONVERSATION",
+        "NEW_MESSAGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_CREATION",
+        "PRODUCT_CATEGORY_CHANGE",
+        "NEW_MESSAGE_LISTENER",
+        "INVOICE_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
+    }
+)
+
+#: The types the service acts on and therefore subscribes to, by TikTok's type number. The
+#: legacy 2 is left out: 11 and 12 carry the same changes, and both would apply each twice.
+SUBSCRIBED_TYPES: Final[tuple[int, ...]] = (1, 3, 4, 5, 6, 7, 11, 12, 64, 65, 67)
 
 SeedWebhookType = Literal[
     "order.created",
@@ -312,6 +343,74 @@ class ReturnStatusChange(Notification):
     data: ReturnStatusData
 
 
+# --- the after-sales model (types 64, 65, 67): no order id, but the request's ------------------
+
+
+class AftersalesRequestData(Loose):
+    aftersales_request_id: TikTokId
+    return_role: str | None = None
+    aftersales_request_status: str | None = None
+    aftersales_request_create_time: LooseInt = None
+    aftersales_request_update_time: LooseInt = None
+
+
+class AftersalesRequestStatusUpdate(Notification):
+    """Type 64 AFTERSALES_REQUEST_STATUS_UPDATE: an after-sales request moved (INIT,
+    PENDING_REQUEST_REVIEW, REQUEST_REVIEW_COMPLETED). It names the request, not the order."""
+
+    type: Literal[64]
+    data: AftersalesRequestData
+
+
+class RmaStatusData(Loose):
+    rma_id: TikTokId
+    aftersales_request_id: OptionalId = None
+    return_role: str | None = None
+    rma_status: str | None = None
+    rma_request_create_time: LooseInt = None
+    rma_request_update_time: LooseInt = None
+
+
+class RmaStatusUpdate(Notification):
+    """Type 65 RMA_STATUS_UPDATE: a return merchandise authorization moved (the webhook spells
+    AWAITING_BUYER_SHIPPED where the search says AWAITING_BUYER_RETURN)."""
+
+    type: Literal[65]
+    data: RmaStatusData
+
+
+class RefundLineItem(Loose):
+    main_order_id: OptionalId = None
+    return_line_item_id: OptionalId = None
+    sku_id: OptionalId = None
+    sku_return_request_id: OptionalId = None
+    sub_return_line_item_id: OptionalId = None
+
+
+class RefundSuccessData(Loose):
+    aftersales_request_id: OptionalId = None
+    rma_id: OptionalId = None
+    refund_status: str | None = None
+    refund_timestamp: LooseInt = None
+    refund_total: str | int | float | None = Field(
+        default=None, description="a decimal string in TikTok's description"
+    )
+    refund_currency: str | None = None
+    line_items: list[RefundLineItem] = Field(default_factory=list)
+
+    def order_ids(self) -> list[str]:
+        """The orders the refund touches, once each, in order of appearance."""
+        return list(dict.fromkeys(i.main_order_id for i in self.line_items if i.main_order_id))
+
+
+class RefundSuccess(Notification):
+    """Type 67 REFUND_SUCCESS: a refund reached the buyer (`refund_total` in
+    `refund_currency`, the returned `line_items` with their orders)."""
+
+    type: Literal[67]
+    data: RefundSuccessData
+
+
 class UnknownNotification(Notification):
     """A type the service does not handle (yet): stored and acknowledged, never refused."""
 
@@ -392,6 +491,9 @@ TIKTOK_MODELS: Final[Mapping[int, type[Notification]]] = {
     UPCOMING_AUTHORIZATION_EXPIRATION: UpcomingAuthorizationExpiration,
     CANCELLATION_STATUS_CHANGE: CancellationStatusChange,
     RETURN_STATUS_CHANGE: ReturnStatusChange,
+    AFTERSALES_REQUEST_STATUS_UPDATE: AftersalesRequestStatusUpdate,
+    RMA_STATUS_UPDATE: RmaStatusUpdate,
+    REFUND_SUCCESS: RefundSuccess,
 }
 
 SEED_MODELS: Final[Mapping[str, type[SeedForm]]] = {

@@ -15,9 +15,10 @@ from service.adapters.kafka.topics import ensure_topics
 from service.adapters.mongo.database import Database
 from service.adapters.mongo.jobs import MongoJobs
 from service.adapters.mongo.outbox import MongoOutbox
+from service.adapters.mongo.reconciliations import MongoReconciliations
 from service.adapters.mongo.unit_of_work import MongoUnitOfWork
 from service.adapters.mongo.views import MongoViews
-from service.application import jobs
+from service.application import jobs, reconciliation
 from service.application.context import AppConfig
 from service.application.messagebus import MessageBus
 from service.application.outbox import OutboxRelay
@@ -50,6 +51,10 @@ def app_config(settings: Settings) -> AppConfig:
         # and the command run again: a third of it at most.
         command_wait_seconds=min(jobs.COMMAND_WAIT, settings.kafka_max_poll_interval_ms / 3000),
         webhook_tiktok_seconds=settings.kafka_max_poll_interval_ms / 3000,
+        public_webhook_url=settings.public_webhook_url,
+        reconcile_interval=settings.reconcile_interval,
+        reconcile_overlap=settings.reconcile_overlap,
+        carrier_map=tuple(sorted(settings.tiktok_carrier_map.items())),
     )
 
 
@@ -70,6 +75,7 @@ class Worker:
         self.spawner = TaskSpawner()
         self.jobs = MongoJobs(self.db, self.relay.hand)
         self.tiktok = tiktok_gateway(settings, self.db)
+        self.reconciliations = MongoReconciliations(self.db, self.relay.hand)
         self.bus = MessageBus(
             new_uow=lambda: MongoUnitOfWork(self.db, self.relay.hand),
             views=MongoViews(self.db),
@@ -77,6 +83,7 @@ class Worker:
             jobs=self.jobs,
             spawner=self.spawner,
             config=app_config(settings),
+            reconciliations=self.reconciliations,
         )
         dead_letters = DeadLetters(self.broker, settings.topic_dead_letter)
         webhook_subscriber(
@@ -107,6 +114,8 @@ class Worker:
         await self.tiktok.refresh()
         await self.broker.start()
         self.relay.start()
+        # Every worker ticks; the database lease lets one of them reconcile each due shop.
+        self.spawner.spawn(reconciliation.schedule(self.bus.context), name="reconcile-schedule")
 
     async def ready(self) -> bool:
         return await self.db.ping() and await self.broker.ping(timeout=1.0)

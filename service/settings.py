@@ -34,6 +34,21 @@ class Settings(BaseSettings):
     # The carrier named when an order is marked shipped with a tracking number.
     tiktok_shipping_provider_id: str = ""
 
+    # Order lifecycle: webhook registration, reconciliation, carriers.
+    public_webhook_url: str = Field(
+        default="", description="where TikTok sends webhooks: the ingress's public URL"
+    )
+    reconcile_interval: float = Field(
+        default=900.0, ge=0, description="seconds between a shop's reconciliations; 0: none"
+    )
+    reconcile_overlap: float = Field(
+        default=300.0, ge=0, description="seconds before the watermark a reconciliation reads"
+    )
+    tiktok_carrier_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="platform carrier name -> TikTok shipping provider id or name, as JSON",
+    )
+
     # Kafka.
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
     kafka_client_id: str = "tiktok-shop"
@@ -70,7 +85,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
-    @field_validator("tiktok_app_key", "tiktok_shop_id", "tiktok_api_base_url")
+    @field_validator(
+        "tiktok_app_key", "tiktok_shop_id", "tiktok_api_base_url", "public_webhook_url"
+    )
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()

@@ -1,5 +1,5 @@
-"""A worker configured for TikTok, talking to the simulator over real HTTP; optionally with an
-ingress of its own that the simulator pushes the shop's webhooks to."""
+"""A worker configured for TikTok, talking to the simulator over real HTTP; optionally with a
+webhook ingress of its own whose address is the worker's `PUBLIC_WEBHOOK_URL`."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -10,14 +10,15 @@ from typing import Any
 import httpx
 
 from service.bootstrap import Worker
+from service.entrypoints.ingress.app import ingress_app
+from service.entrypoints.ingress.webhook import PATH as INGRESS_PATH
 from service.entrypoints.worker.asgi import worker_app
 from service.settings import Settings
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings, run_topic
-from tests.ingress import PATH, serve_ingress
 from tests.kafka_tools import delete_topics
-from tests.support import serve
+from tests.support import eventually, free_port, serve
 
 APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
 
@@ -28,7 +29,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
-    ingress: str | None = None  # where the simulator pushes the shop's webhooks
+    ingress_url: str | None = None  # the webhook address TikTok should use (PUBLIC_WEBHOOK_URL)
 
     @property
     def settings(self) -> Settings:
@@ -55,7 +56,7 @@ def sim_settings(
     services: dict[str, str], sim_url: str, shop: str, run: str, **overrides: Any
 ) -> Settings:
     """A worker's settings for the simulator at `sim_url`: the seed's four TikTok settings set,
-    topics, consumer group and database of its own; `overrides` last."""
+    topics, consumer group and database of its own, reconciliation off; `overrides` last."""
     return make_settings(
         services,
         tiktok_app_key=APP_KEY,
@@ -75,7 +76,7 @@ def sim_settings(
         topic_webhooks=run_topic(f"sim-{run}.webhooks"),
         topic_events=run_topic(f"sim-{run}.events"),
         topic_dead_letter=run_topic(f"sim-{run}.dead-letter"),
-        **overrides,
+        **{"reconcile_interval": 0, **overrides},
     )
 
 
@@ -94,21 +95,30 @@ async def sim_worker(
     services: dict[str, str],
     *,
     ingress: bool = False,
-    worker: dict[str, Any] | None = None,
+    subscribe: bool = False,
+    settings: dict[str, Any] | None = None,
     **sim: Any,
 ) -> AsyncIterator[SimWorker]:
-    """The simulator (`sim`: its config), a worker of its own (`worker`: settings overrides)
-    and, with `ingress`, an ingress the simulator delivers the shop's webhooks to."""
+    """The simulator (`sim`: its config) and a worker of its own (`settings`: overrides).
+
+    `ingress` also serves a webhook ingress publishing to the worker's topic, its address as
+    `PUBLIC_WEBHOOK_URL`; `subscribe` registers that address for every type in the simulator
+    up front, as a seller's console would (else the service registers it: `webhooks.register`).
+    """
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
+    ingress_port = free_port() if ingress else None
+    public_url = f"http://127.0.0.1:{ingress_port}{INGRESS_PATH}" if ingress_port else ""
     async with serve(create_app(simulator_config(shop, **sim))) as sim_url:
-        settings = sim_settings(services, sim_url, shop, run, **(worker or {}))
-        running = Worker(settings)
-        await running.start()
+        worker_settings = sim_settings(
+            services, sim_url, shop, run, public_webhook_url=public_url, **(settings or {})
+        )
+        worker = Worker(worker_settings)
+        await worker.start()
         try:
             async with AsyncExitStack() as stack:
                 admin_url = await stack.enter_async_context(
-                    serve(worker_app(running, run_worker=False))
+                    serve(worker_app(worker, run_worker=False))
                 )
                 admin = await stack.enter_async_context(
                     httpx.AsyncClient(
@@ -120,22 +130,24 @@ async def sim_worker(
                 sim_http = await stack.enter_async_context(
                     httpx.AsyncClient(base_url=sim_url, timeout=30)
                 )
-                ingress_url = None
-                if ingress:
-                    ingress_url = await stack.enter_async_context(
-                        serve_ingress(
-                            services,
-                            settings.topic_webhooks,
-                            app_key=APP_KEY,
-                            app_secret=APP_SECRET,
+                if ingress_port is not None:
+                    base = await stack.enter_async_context(
+                        serve(ingress_app(worker_settings), port=ingress_port)
+                    )
+                    await eventually(lambda: _ready(sim_http, base), timeout=30)
+                    if subscribe:
+                        hooked = await sim_http.put(
+                            f"/_sim/shops/{shop}/webhook", json={"url": public_url}
                         )
-                    )
-                    hooked = await sim_http.put(
-                        f"/_sim/shops/{shop}/webhook", json={"url": ingress_url + PATH}
-                    )
-                    assert hooked.status_code == 200, hooked.text
-                yield SimWorker(shop, running, admin, sim_http, ingress_url)
+                        assert hooked.status_code == 200, hooked.text
+                yield SimWorker(shop, worker, admin, sim_http, public_url or None)
         finally:
-            await running.db.client.drop_database(settings.mongodb_database)
-            await running.stop()
-            await delete_topics(settings.kafka_bootstrap_servers, prefix=run_topic(f"sim-{run}."))
+            await worker.db.client.drop_database(worker_settings.mongodb_database)
+            await worker.stop()
+            await delete_topics(
+                worker_settings.kafka_bootstrap_servers, prefix=run_topic(f"sim-{run}.")
+            )
+
+
+async def _ready(http: httpx.AsyncClient, base: str) -> bool:
+    return (await http.get(base + "/readyz")).status_code == 200

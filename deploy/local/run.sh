@@ -29,7 +29,8 @@ if [[ -z ${TIKTOK_APP_KEY:-} ]]; then
     TIKTOK_ACCESS_TOKEN=demo-access-token TIKTOK_SHOP_ID=demo-shop \
     TIKTOK_API_BASE_URL=http://127.0.0.1:$SIM_PORT TIKTOK_AUTH_BASE_URL=http://127.0.0.1:$SIM_PORT \
     TIKTOK_CATEGORY_ID=${TIKTOK_CATEGORY_ID:-600001} TIKTOK_DEFAULT_INVENTORY=${TIKTOK_DEFAULT_INVENTORY:-10} \
-    TIKTOK_SHIPPING_PROVIDER_ID=${TIKTOK_SHIPPING_PROVIDER_ID:-sim-carrier}
+    TIKTOK_SHIPPING_PROVIDER_ID=${TIKTOK_SHIPPING_PROVIDER_ID:-sim-carrier} \
+    PUBLIC_WEBHOOK_URL=${PUBLIC_WEBHOOK_URL:-http://127.0.0.1:${INGRESS_PORT:-8080}/tiktok-shop/webhooks}
   SIM_DEMO_PRODUCTS=${SIM_DEMO_PRODUCTS:-12} SIM_DEMO_ORDERS=${SIM_DEMO_ORDERS:-8} \
     SIM_DEMO_WEBHOOK_URL=http://127.0.0.1:${INGRESS_PORT:-8080}/tiktok-shop/webhooks \
     "$PY" -m simulator --port "$SIM_PORT" --log-level warning >"$LOCAL/logs/simulator.log" 2>&1 &
@@ -38,7 +39,7 @@ if [[ -z ${TIKTOK_APP_KEY:-} ]]; then
   echo "TikTok Shop simulator on http://127.0.0.1:$SIM_PORT (no real credentials set; log: .local/logs/simulator.log)"
 fi
 
-env | grep -E '^(TIKTOK_|ADMIN_API_TOKEN|KAFKA_BOOTSTRAP_SERVERS|MONGODB_URI|INGRESS_|ADMIN_)' >"$LOCAL/run.env"
+env | grep -E '^(TIKTOK_|ADMIN_API_TOKEN|KAFKA_BOOTSTRAP_SERVERS|MONGODB_URI|INGRESS_|ADMIN_|PUBLIC_WEBHOOK_URL|RECONCILE_)' >"$LOCAL/run.env"
 cat <<MSG
 admin token: $ADMIN_API_TOKEN
   admin API: curl -H "Authorization: Bearer $ADMIN_API_TOKEN" http://127.0.0.1:${ADMIN_PORT:-8081}/admin/tiktok-shop/stats

@@ -8,6 +8,7 @@ from typing import TypeVar
 from service import retries
 from service.application.ports import (
     Jobs,
+    Reconciliations,
     Spawner,
     TikTokGateway,
     UnitOfWork,
@@ -16,6 +17,14 @@ from service.application.ports import (
 )
 
 T = TypeVar("T")
+
+#: Told `(shop id, drift)` after each completed reconciliation: how many orders and requests
+#: differed from TikTok's copy. The hook a metrics module wires to a counter or gauge.
+DriftHook = Callable[[str, int], None]
+
+
+def no_drift_hook(shop_id: str, drift: int) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,15 @@ class AppConfig:
     command_wait_seconds: float = 10.0
     # How long one batch of webhooks may spend on TikTok's API in all (seconds), likewise.
     webhook_tiktok_seconds: float = 100.0
+    # --- order lifecycle ---
+    #: Where TikTok should send webhooks (`PUBLIC_WEBHOOK_URL`); empty: not registered.
+    public_webhook_url: str = ""
+    #: Seconds between a shop's scheduled reconciliations (`RECONCILE_INTERVAL`); 0: none.
+    reconcile_interval: float = 900.0
+    #: Seconds before the watermark a reconciliation searches from (`RECONCILE_OVERLAP`).
+    reconcile_overlap: float = 300.0
+    #: Platform carrier name -> TikTok shipping provider id or name (`TIKTOK_CARRIER_MAP`).
+    carrier_map: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,8 @@ class Context:
     spawner: Spawner
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
+    reconciliations: Reconciliations
+    reconcile_drift_hook: DriftHook = no_drift_hook
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""

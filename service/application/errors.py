@@ -11,13 +11,23 @@ from contracts.replies import ErrorCode, ErrorReply, FieldError
 class AppError(Exception):
     code: ErrorCode = "internal"
 
-    def __init__(self, message: str, *, fields: list[FieldError] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: list[FieldError] | None = None,
+        tiktok_code: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or []
+        #: TikTok's own error code, when TikTok refused the call behind this error.
+        self.tiktok_code = tiktok_code
 
     def reply(self) -> ErrorReply:
-        return ErrorReply(code=self.code, message=self.message, fields=self.fields)
+        return ErrorReply(
+            code=self.code, message=self.message, fields=self.fields, tiktok_code=self.tiktok_code
+        )
 
 
 class NotFound(AppError):
@@ -83,4 +93,6 @@ class AuthorizationRequired(GatewayError):
 def tiktok_failed(action: str, error: GatewayError) -> AppError:
     """The answer for an operation TikTok refused: `unavailable` when a later try may work."""
     message = f"{action}: {error.message}"
-    return Unavailable(message) if error.retryable else TikTokFailed(message)
+    if error.retryable:
+        return Unavailable(message, tiktok_code=error.code)
+    return TikTokFailed(message, tiktok_code=error.code)

@@ -23,13 +23,25 @@ from contracts import webhooks as w
 from contracts.events import WebhookReceived
 from contracts.wire import WireModel
 from service import retries
-from service.application import budget, catalog, jobs, listings, orders, shops, stats
-from service.application.context import AppConfig, Context
+from service.application import (
+    budget,
+    catalog,
+    jobs,
+    listings,
+    orders,
+    reconciliation,
+    reverse_flows,
+    shops,
+    stats,
+    webhook_subscriptions,
+)
+from service.application.context import AppConfig, Context, DriftHook, no_drift_hook
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
     DatabaseUnavailable,
     Jobs,
     Keys,
+    Reconciliations,
     Spawner,
     TikTokGateway,
     UnitOfWork,
@@ -81,14 +93,31 @@ HANDLERS: Mapping[type, Route] = {
     c.SyncOrders: Route(orders.sync_orders),
     c.GetJob: Route(jobs.get_job),
     c.ListJobs: Route(jobs.list_jobs),
-    c.AuthorizeShops: Route(shops.authorize_shops, repeatable=False),
+    c.AuthorizeShops: Route(webhook_subscriptions.authorize_shops, repeatable=False),
     c.GetStats: Route(stats.get_stats),
-    c.GetSettings: Route(shops.get_settings),
+    c.GetSettings: Route(webhook_subscriptions.get_settings),
+    # order lifecycle: webhook registration, reconciliation, seller decisions
+    c.RegisterWebhooks: Route(webhook_subscriptions.register_webhooks, repeatable=False),
+    c.ListWebhooks: Route(webhook_subscriptions.list_webhooks),
+    c.ReconcileOrders: Route(reconciliation.reconcile_orders, repeatable=False),
+    c.ListReconciliations: Route(reconciliation.list_reconciliations),
+    c.ApproveCancellation: Route(reverse_flows.approve_cancellation, repeatable=False),
+    c.RejectCancellation: Route(reverse_flows.reject_cancellation, repeatable=False),
+    c.ApproveReturn: Route(reverse_flows.approve_return, repeatable=False),
+    c.RejectReturn: Route(reverse_flows.reject_return, repeatable=False),
+    c.ListRejectReasons: Route(reverse_flows.reject_reasons),
+    c.CancelOrder: Route(reverse_flows.cancel_order, repeatable=False),
+    c.ListCancelReasons: Route(reverse_flows.cancel_reasons),
+    c.ListShippingProviders: Route(reverse_flows.shipping_providers),
+    c.ShipOrder: Route(reverse_flows.ship_order, repeatable=False),
     # TikTok's webhooks
     w.OrderStatusChange: Route(orders.on_order_status_change, orders.order_keys),
-    w.ReverseStatusUpdate: Route(orders.on_reverse_status, orders.order_keys),
-    w.CancellationStatusChange: Route(orders.on_reverse_status, orders.order_keys),
-    w.ReturnStatusChange: Route(orders.on_reverse_status, orders.order_keys),
+    w.ReverseStatusUpdate: Route(reverse_flows.on_reverse_webhook, orders.order_keys),
+    w.CancellationStatusChange: Route(reverse_flows.on_reverse_webhook, orders.order_keys),
+    w.ReturnStatusChange: Route(reverse_flows.on_reverse_webhook, orders.order_keys),
+    w.AftersalesRequestStatusUpdate: Route(reverse_flows.on_aftersales_webhook),
+    w.RmaStatusUpdate: Route(reverse_flows.on_aftersales_webhook),
+    w.RefundSuccess: Route(reverse_flows.on_refund_success, reverse_flows.refund_keys),
     w.RecipientAddressUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.PackageUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.ProductStatusChange: Route(listings.on_product_status_change, listings.product_keys),
@@ -158,6 +187,8 @@ class MessageBus:
         jobs: Jobs,
         spawner: Spawner,
         config: AppConfig,
+        reconciliations: Reconciliations,
+        reconcile_drift_hook: DriftHook = no_drift_hook,
         handlers: Mapping[type, Route] = HANDLERS,
     ) -> None:
         self.config = config
@@ -167,6 +198,8 @@ class MessageBus:
         self._tiktok = tiktok
         self._jobs = jobs
         self._spawner = spawner
+        self._reconciliations = reconciliations
+        self._drift_hook = reconcile_drift_hook
 
     def context(self) -> Context:
         """A context with a unit of work of its own."""
@@ -178,6 +211,8 @@ class MessageBus:
             spawner=self._spawner,
             config=self.config,
             new_uow=self._new_uow,
+            reconciliations=self._reconciliations,
+            reconcile_drift_hook=self._drift_hook,
         )
 
     # --- commands ------------------------------------------------------------------------

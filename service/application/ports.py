@@ -11,7 +11,7 @@
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from contracts.entities import (
@@ -24,14 +24,19 @@ from contracts.entities import (
     Listing,
     ListingStatus,
     OrderStatus,
+    Reconciliation,
     SyncFailure,
     SyncStatus,
 )
 from contracts.events import Event
 from contracts.webhooks import Delivery
+from service.domain.carriers import Provider
+from service.domain.fees import Settlement
 from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.shops import ShopAuthorization
 from service.domain.stats import ListingGroup, OrderGroup
+from service.domain.webhook_registration import RemoteWebhook
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,177 @@ class TikTokGateway(Protocol):
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None: ...
+
+    # --- order lifecycle: reconciliation, reverse flows, shipping, fees, webhooks -----------
+
+    def orders_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteOrder | Unreadable]:
+        """Orders TikTok updated at or after `since` (all when None), oldest update first
+        (order search 202309, `update_time_ge`)."""
+
+    def products_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteProduct | Unreadable]:
+        """Products TikTok updated at or after `since` (product search 202502)."""
+
+    def requests_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteRequest | Unreadable]:
+        """Cancellations, then returns and refunds, updated at or after `since` (return_refund
+        202602 searches), with the seller's next action and its deadline."""
+
+    async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:
+        """The order's cancellations and returns (return_refund 202602 searches)."""
+
+    async def aftersales_request(
+        self, shop_id: str, *, aftersales_id: str | None = None, rma_id: str | None = None
+    ) -> RemoteRequest | None:
+        """An after-sales request (202603) or the one an RMA belongs to (202604), with its
+        order; None when TikTok knows none."""
+
+    async def approve_cancellation(
+        self, shop_id: str, cancel_id: str, *, idempotency_key: str
+    ) -> None:
+        """Approve a buyer's cancellation request (return_refund 202309); the same
+        `idempotency_key` again is applied once by TikTok."""
+
+    async def reject_cancellation(
+        self,
+        shop_id: str,
+        cancel_id: str,
+        reason: str,
+        comment: str | None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """Reject it with a reason name of `reject_reasons` (return_refund 202309)."""
+
+    async def approve_return(
+        self,
+        shop_id: str,
+        return_id: str,
+        decision: str,
+        *,
+        buyer_keep_item: bool,
+        idempotency_key: str,
+    ) -> None:
+        """Approve a return or refund with TikTok's `decision` (return_refund 202309)."""
+
+    async def reject_return(
+        self,
+        shop_id: str,
+        return_id: str,
+        decision: str,
+        reason: str,
+        comment: str | None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """Reject a return or refund with TikTok's `decision` and a reason name (return_refund
+        202606)."""
+
+    async def reject_reasons(self, shop_id: str, request_id: str) -> list[ReasonChoice]:
+        """The reasons TikTok accepts now for rejecting the request (202309)."""
+
+    async def cancel_reasons(self, shop_id: str, external_order_id: str) -> list[ReasonChoice]:
+        """The reasons a seller may cancel the order with now (eligibility 202602)."""
+
+    async def cancel_order(
+        self, shop_id: str, external_order_id: str, reason: str
+    ) -> RemoteRequest:
+        """Cancel the order as the seller (202602); answers the cancellation TikTok made."""
+
+    async def shipping_providers(self, shop_id: str, external_order_id: str) -> list[Provider]:
+        """The providers of the order's delivery option (order detail 202507, then logistics
+        202309)."""
+
+    async def ship(
+        self,
+        shop_id: str,
+        external_order_id: str,
+        tracking_number: str,
+        provider_id: str,
+        package_id: str | None = None,
+    ) -> None:
+        """Mark the order's unshipped items shipped (fulfillment 202610), or ship one package
+        (202309 `self_shipment`) when `package_id` is given."""
+
+    async def settlement(self, shop_id: str, external_order_id: str) -> Settlement | None:
+        """TikTok's settled figures of the order (finance 202501), None until it settled."""
+
+    async def webhooks(self, shop_id: str) -> list[RemoteWebhook]:
+        """The shop's registered webhooks (Event API 202309)."""
+
+    async def register_webhook(self, shop_id: str, event_type: str, address: str) -> None:
+        """Register (or move) one event type's address (Event API 202309)."""
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Watermarks:
+    """The newest TikTok update times a completed reconciliation saw, per kind of record."""
+
+    orders: datetime | None = None
+    requests: datetime | None = None
+    products: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReconcileLease:
+    """A shop's reconciliation lease, held by one run: its watermarks and where the fee
+    checks stopped last time (they go round the unsettled orders a page per run)."""
+
+    shop_id: str
+    run_id: str
+    watermarks: Watermarks
+    fees_cursor: str | None = None
+
+
+class Reconciliations(Protocol):
+    """Reconciliation runs: the lease that lets one worker reconcile a shop at a time, once per
+    interval, and the `reconciliations` history."""
+
+    async def claim(
+        self, shop_id: str, run_id: str, *, interval: timedelta, due_only: bool
+    ) -> ReconcileLease | None:
+        """Take the shop's lease for `run_id` and set its next due time `interval` ahead; None
+        while a live run holds it, or (`due_only`) before the shop is due. A lease whose run
+        stopped renewing is taken over and that run closed as failed."""
+
+    async def renew(self, lease: ReconcileLease) -> None:
+        """The run is alive (a heartbeat)."""
+
+    async def release(
+        self, lease: ReconcileLease, *, watermarks: Watermarks | None, fees_cursor: str | None
+    ) -> None:
+        """Free the lease; a completed run moves the watermarks (None: leave them)."""
+
+    async def insert(self, record: Reconciliation) -> None:
+        """Record a run that started."""
+
+    async def finish(self, record: Reconciliation, events: Sequence[Event]) -> None:
+        """Store the run's outcome and its events (published like every outbox)."""
+
+    async def get(self, shop_id: str, run_id: str) -> Reconciliation | None:
+        """The shop's run with this id, or None."""
+
+    async def history(self, shop_id: str, page: PageRequest) -> tuple[list[Reconciliation], int]:
+        """The shop's runs, newest first, and how many there are."""
+
+    async def shops(self) -> list[str]:
+        """The shops authorized through OAuth (beside the deployment's default shop)."""
+
+    async def needing_refresh(self, shop_id: str, limit: int) -> list[str]:
+        """TikTok ids of the shop's orders marked `needsRefresh`."""
+
+    async def awaiting_settlement(
+        self, shop_id: str, after: str | None, limit: int
+    ) -> list[tuple[str, str]]:
+        """(our id, TikTok id) of delivered orders whose fees are not settled, by our id after
+        `after`."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ out, per currency."""
 
 from dataclasses import dataclass
 
-from contracts.entities import ChannelStats, RevenueAmount
+from contracts.entities import ChannelStats, MoneyByCurrency, RevenueAmount
 
 # Revenue leaves out orders whose money did not stay with the seller.
 NON_REVENUE_STATUSES = frozenset({"cancelled", "refunded"})
@@ -26,6 +26,9 @@ class OrderGroup:
     currency: str
     count: int
     total: int
+    # Platform fees and what the seller nets (settlement amount once settled, else total - fee).
+    fees: int = 0
+    net: int = 0
 
 
 def channel_stats(
@@ -35,9 +38,13 @@ def channel_stats(
         return sum(g.count for g in orders if g.status == status)
 
     revenue: dict[str, int] = {}
+    fees: dict[str, int] = {}
+    net: dict[str, int] = {}
     for g in orders:
         if g.status not in NON_REVENUE_STATUSES:
             revenue[g.currency] = revenue.get(g.currency, 0) + g.total
+            fees[g.currency] = fees.get(g.currency, 0) + g.fees
+            net[g.currency] = net.get(g.currency, 0) + g.net
     by_currency = [RevenueAmount(currency=c, amount=a) for c, a in sorted(revenue.items())]
     # The headline figure is in the currency that earned most (one shop sells in one).
     main = max(by_currency, key=lambda r: r.amount, default=None)
@@ -54,4 +61,8 @@ def channel_stats(
         total_revenue=main.amount if main else 0,
         currency=main.currency if main else default_currency,
         revenue_by_currency=by_currency,
+        money_by_currency=[
+            MoneyByCurrency(currency=c, gross=a, fees=fees[c], net=net[c])
+            for c, a in sorted(revenue.items())
+        ],
     )

@@ -173,6 +173,7 @@ CANCELLATION_STAGE: Final[Mapping[str, int]] = MappingProxyType(
         "CANCELLATION_REQUEST_SUCCESS": 2,
         "CANCELLATION_REQUEST_REJECT": 2,
         "CANCELLATION_REQUEST_CANCEL": 3,
+        # Webhook 11's spelling of the same stage (the search says CANCEL).
         "CANCELLATION_REQUEST_CANCELLED": 3,
         "CANCELLATION_REQUEST_COMPLETE": 3,
     }

@@ -11,8 +11,9 @@ from typing import Any
 from contracts.webhooks import SeedWebhook, TikTokEnvelope
 
 # TikTok names the order in `data.order_id` (order, address, package, cancellation and return
-# events) and the product in `data.product_id` (product events).
-TIKTOK_ID_FIELDS = ("order_id", "product_id")
+# events) and the product in `data.product_id` (product events); the after-sales types (64, 65,
+# 67) name no order, but their request, which keeps one request's events in one partition.
+TIKTOK_ID_FIELDS = ("order_id", "product_id", "aftersales_request_id")
 # The seed's order.created says externalOrderId; order.shipped and order.cancelled say orderId.
 SEED_ID_FIELDS = ("externalOrderId", "orderId", "productId")
 

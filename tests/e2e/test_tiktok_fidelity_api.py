@@ -27,7 +27,7 @@ DAY = 24 * 3600
 
 @pytest.fixture(scope="module")
 async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
-    async with sim_worker(services, ingress=True) as running:
+    async with sim_worker(services, ingress=True, subscribe=True) as running:
         yield running
 
 
@@ -194,7 +194,9 @@ async def test_a_partial_refund_counts_what_was_refunded_and_a_full_one_refunds_
 ) -> None:
     # The buyer's refund completes two days later on TikTok's clock: the worker's calls, signed
     # with the real time, must still be inside TikTok's timestamp window.
-    async with sim_worker(services, ingress=True, timestamp_past_seconds=5 * DAY) as sw:
+    async with sim_worker(
+        services, ingress=True, subscribe=True, timestamp_past_seconds=5 * DAY
+    ) as sw:
         [external] = await seed_orders(
             sw,
             {
@@ -315,7 +317,7 @@ async def test_a_pull_longer_than_the_poll_limit_completes_once(
 ) -> None:
     caplog.set_level(logging.INFO, logger="aiokafka")
     poll_limit_ms = 3000
-    async with sim_worker(services, worker={"kafka_max_poll_interval_ms": poll_limit_ms}) as sw:
+    async with sim_worker(services, settings={"kafka_max_poll_interval_ms": poll_limit_ms}) as sw:
         await sw.sim_post("/_sim/generate", {"shop_id": sw.shop, "orders": 400})
         # Every page of the pull takes a while: the whole pull outlasts the poll limit.
         await sw.sim_post("/_sim/faults", {"latency_ms": 1500})

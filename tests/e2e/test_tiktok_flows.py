@@ -239,6 +239,7 @@ async def test_shipping_marks_the_package_on_tiktok_first(sw: SimWorker) -> None
 
 async def test_settings_check_the_connection(sw: SimWorker) -> None:
     settings = (await sw.admin.get("/settings")).json()
+    webhooks = settings.pop("webhooks")
     assert settings == {
         "status": "connected",
         "error": None,
@@ -248,6 +249,10 @@ async def test_settings_check_the_connection(sw: SimWorker) -> None:
         "sandbox": True,
         "appKey": "flow-app...",
     }
+    # No PUBLIC_WEBHOOK_URL here: every needed type is reported missing, and why.
+    assert webhooks["address"] is None
+    assert "ORDER_STATUS_CHANGE" in webhooks["missing"]
+    assert "PUBLIC_WEBHOOK_URL" in webhooks["error"]
 
 
 async def test_an_order_webhook_fetches_the_details_from_the_api(sw: SimWorker) -> None:
@@ -297,7 +302,8 @@ async def test_a_seller_authorizes_a_second_shop_and_it_is_called_with_its_own_t
     assert refused.status_code == 502
     authorized = await sw.admin.post("/shops/authorize", json={"authCode": code})
     assert authorized.status_code == 200, authorized.text
-    assert authorized.json() == {"shopIds": [other]}
+    # No PUBLIC_WEBHOOK_URL here, so no webhooks were registered.
+    assert authorized.json() == {"shopIds": [other], "webhooks": []}
     stored = await sw.worker.db.collection("shops").find_one({"_id": other})
     assert stored is not None
     assert stored["access_token"]  # kept per shop in the database

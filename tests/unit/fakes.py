@@ -4,12 +4,14 @@ They keep the behaviour the handlers rely on (an identity map, writes visible on
 commit, a conflict when a saved document changed meanwhile), nothing more.
 """
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from contracts.entities import CatalogSync, ChannelOrder, Listing, SyncFailure
+from contracts.entities import CatalogSync, ChannelOrder, Listing, Reconciliation, SyncFailure
 from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.application.context import AppConfig
@@ -19,7 +21,9 @@ from service.application.ports import (
     ConnectionCheck,
     Keys,
     PageRequest,
+    ReconcileLease,
     ShopState,
+    Watermarks,
     WriteConflict,
 )
 from service.domain.listings import external_key
@@ -298,6 +302,93 @@ class OfflineTikTok:
         raise NotConfigured("not configured")
 
 
+class FakeReconciliations:
+    """Reconciliation leases and history in memory: one holder per shop at a time."""
+
+    def __init__(self, stored: Stored) -> None:
+        self.stored = stored
+        self.held: dict[str, str] = {}
+        self.marks: dict[str, Watermarks] = {}
+        self.cursors: dict[str, str | None] = {}
+        self.runs: dict[str, Reconciliation] = {}
+        self.published: list[Event] = []
+
+    async def claim(
+        self, shop_id: str, run_id: str, *, interval: timedelta, due_only: bool
+    ) -> ReconcileLease | None:
+        if shop_id in self.held:
+            return None
+        self.held[shop_id] = run_id
+        return ReconcileLease(
+            shop_id, run_id, self.marks.get(shop_id, Watermarks()), self.cursors.get(shop_id)
+        )
+
+    async def renew(self, lease: ReconcileLease) -> None: ...
+
+    async def release(
+        self, lease: ReconcileLease, *, watermarks: Watermarks | None, fees_cursor: str | None
+    ) -> None:
+        if self.held.get(lease.shop_id) == lease.run_id:
+            del self.held[lease.shop_id]
+        if watermarks is not None:
+            self.marks[lease.shop_id] = watermarks
+        self.cursors[lease.shop_id] = fees_cursor
+
+    async def insert(self, record: Reconciliation) -> None:
+        self.runs[record.id] = record
+
+    async def finish(self, record: Reconciliation, events: Sequence[Event]) -> None:
+        self.runs[record.id] = record
+        self.published.extend(events)
+
+    async def get(self, shop_id: str, run_id: str) -> Reconciliation | None:
+        return self.runs.get(run_id)
+
+    async def history(self, shop_id: str, page: PageRequest) -> tuple[list[Reconciliation], int]:
+        rows = sorted(
+            (r for r in self.runs.values() if r.shop_id == shop_id),
+            key=lambda r: r.started_at,
+            reverse=True,
+        )
+        return rows[page.skip : page.skip + page.limit], len(rows)
+
+    async def shops(self) -> list[str]:
+        return []
+
+    async def needing_refresh(self, shop_id: str, limit: int) -> list[str]:
+        return [
+            o.external_order_id
+            for o, _ in self.stored.orders.values()
+            if o.shop_id == shop_id and o.needs_refresh
+        ][:limit]
+
+    async def awaiting_settlement(
+        self, shop_id: str, after: str | None, limit: int
+    ) -> list[tuple[str, str]]:
+        rows = sorted(
+            (o.id, o.external_order_id)
+            for o, _ in self.stored.orders.values()
+            if o.shop_id == shop_id and o.status == "delivered" and not o.fees_settled
+        )
+        return [r for r in rows if after is None or r[0] > after][:limit]
+
+
+class InlineSpawner:
+    """Runs spawned work as tasks, so that a test can wait for it (`wait_idle`)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def wait_idle(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+
+
 CONFIG = AppConfig(
     default_shop_id="shop-1",
     shop_id="shop-1",
@@ -318,6 +409,7 @@ def fake_bus(stored: Stored | None = None, **overrides: Any) -> tuple[MessageBus
         "jobs": FakeJobs(),
         "spawner": NoSpawner(),
         "config": CONFIG,
+        "reconciliations": FakeReconciliations(stored),
     }
     parts.update(overrides)
     return MessageBus(**parts), stored

@@ -30,9 +30,10 @@ JOBS = "jobs"
 #: kept with each write of it: what a reconciliation refreshes first, found without a scan of
 #: the big collections.
 REFRESH_MARKS = "refresh_marks"
+RECONCILIATIONS = "reconciliations"
 
 #: Collections whose documents carry an outbox of events still to publish.
-OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
+OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS, RECONCILIATIONS)
 
 # Newest first, id as the tie-breaker: the stable order every list pages in.
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -68,6 +69,10 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     JOBS: [_PAGES],
     REFRESH_MARKS: [
         IndexModel([("kind", ASCENDING), ("shop_id", ASCENDING), ("since", ASCENDING)])
+    ],
+    RECONCILIATIONS: [
+        IndexModel([("shop_id", ASCENDING), ("started_at", DESCENDING), ("_id", DESCENDING)]),
+        _OUTBOX,
     ],
 }
 

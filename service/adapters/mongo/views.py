@@ -90,12 +90,20 @@ class MongoViews:
     async def order_groups(self, shop_id: str) -> list[OrderGroup]:
         # What stayed with the seller: each total less what was refunded of it (orders stored
         # before refunds were kept have none).
-        net = {"$subtract": ["$total", {"$ifNull": ["$refunded_amount", 0]}]}
+        kept = {"$subtract": ["$total", {"$ifNull": ["$refunded_amount", 0]}]}
         rows = await self._group(
             ORDERS,
             shop_id,
             {"status": "$status", "currency": "$currency"},
-            {"count": {"$sum": 1}, "total": {"$sum": net}},
+            {
+                "count": {"$sum": 1},
+                "total": {"$sum": kept},
+                "fees": {"$sum": "$platform_fee"},
+                # TikTok's settlement once settled; until then what was kept less the fee.
+                "net": {
+                    "$sum": {"$ifNull": ["$net_amount", {"$subtract": [kept, "$platform_fee"]}]}
+                },
+            },
         )
         return [
             OrderGroup(
@@ -103,6 +111,8 @@ class MongoViews:
                 currency=row["_id"]["currency"],
                 count=int(row["count"]),
                 total=int(row["total"]),
+                fees=int(row.get("fees") or 0),
+                net=int(row.get("net") or 0),
             )
             for row in rows
         ]

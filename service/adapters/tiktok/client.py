@@ -29,22 +29,34 @@ from service.adapters.tiktok.errors import (
 )
 from service.adapters.tiktok.http_owner import OwnsHttp
 from service.adapters.tiktok.models import (
+    AftersaleEligibilityData,
+    AftersalesPage,
     AuthorizedShop,
     AuthorizedShopsData,
+    CancellationPage,
+    CancelOrderResult,
     DeleteProductsResult,
     Order,
     OrderDetailsData,
     OrderPage,
     OrderSearchFilter,
+    OrderTransactions,
     Product,
     ProductInput,
     ProductPage,
     ProductSearchFilter,
     ProductWriteResult,
+    Reason,
+    RejectReasonsData,
     ReturnOrder,
     ReturnPage,
     ReturnSearchFilter,
+    RmaPage,
     ShippedPackage,
+    ShippingProvider,
+    ShippingProvidersData,
+    ShopWebhook,
+    ShopWebhooksData,
 )
 from service.adapters.tiktok.ratelimit import Clock, ShopRateLimiter, SystemClock
 from service.adapters.tiktok.retry import send_with_retries
@@ -53,10 +65,12 @@ from service.adapters.tiktok.tokens import TokenProvider
 from service.adapters.tiktok.versions import ENDPOINTS, MAX_ORDER_IDS_PER_CALL, MAX_PAGE_SIZE
 
 JsonBody = BaseModel | Mapping[str, Any]
-PageT = TypeVar("PageT", ProductPage, OrderPage, ReturnPage)
+PageT = TypeVar("PageT", ProductPage, OrderPage, CancellationPage, ReturnPage)
 
 # Rate-limit key of the one call that is not shop-scoped.
 _APP_BUCKET = "__app__"
+# Searches by what changed: oldest update first (query parameters of the 202309/202602 searches).
+_BY_UPDATE = {"sort_field": "update_time", "sort_order": "ASC"}
 
 
 @dataclass(frozen=True)
@@ -199,17 +213,206 @@ class TikTokShopClient(OwnsHttp):
         shipping_provider_id: str,
         order_line_item_ids: Sequence[str] | None = None,
     ) -> ShippedPackage:
-        """Ship a seller-shipped order's package with our own carrier's tracking number."""
+        """Ship a seller-shipped order's package with our own carrier's tracking number
+        (fulfillment 202610: one tracking number per call; all unshipped items by default)."""
         body: dict[str, Any] = {
-            "tracking_number": tracking_number,
-            "shipping_provider_id": shipping_provider_id,
+            "shipping_info_list": [
+                {"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}
+            ]
         }
         if order_line_item_ids:
-            body["order_line_item_ids"] = list(order_line_item_ids)
+            body["order_line_list"] = [{"order_line_id": i} for i in order_line_item_ids]
         data = await self._call(
             "mark_package_shipped", shop, path_params={"order_id": order_id}, body=body
         )
         return parse_data(ShippedPackage, data)
+
+    # --- order lifecycle: reverse flows, shipping, finance, webhooks ------------------------
+
+    def search_cancellation_pages(
+        self,
+        shop: ShopRef,
+        filters: JsonBody | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[CancellationPage]:
+        """Cancellations (202602), oldest update first, so that a watermark pull misses none."""
+        return self._pages(
+            "search_cancellations", shop, filters, page_size, CancellationPage, _BY_UPDATE
+        )
+
+    def search_return_pages(
+        self,
+        shop: ShopRef,
+        filters: JsonBody | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[ReturnPage]:
+        """Returns and refunds (202602), oldest update first."""
+        return self._pages("search_returns", shop, filters, page_size, ReturnPage, _BY_UPDATE)
+
+    def search_changed_order_pages(
+        self, shop: ShopRef, filters: JsonBody | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[OrderPage]:
+        """Orders (search 202309) oldest update first: an order updated while the pages are
+        read moves behind the cursor and is answered again, never skipped."""
+        return self._pages("search_orders", shop, filters, page_size, OrderPage, _BY_UPDATE)
+
+    async def approve_cancellation(
+        self, shop: ShopRef, cancel_id: str, *, idempotency_key: str
+    ) -> None:
+        """Approve a buyer's cancellation request (202309); answers nothing."""
+        await self._call(
+            "approve_cancellation",
+            shop,
+            path_params={"cancel_id": cancel_id},
+            query={"idempotency_key": idempotency_key},
+            body={},
+        )
+
+    async def reject_cancellation(
+        self,
+        shop: ShopRef,
+        cancel_id: str,
+        reason: str,
+        comment: str | None = None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """Reject a buyer's cancellation request with a reason name (202309)."""
+        body: dict[str, Any] = {"reject_reason": reason}
+        if comment:
+            body["comment"] = comment
+        await self._call(
+            "reject_cancellation",
+            shop,
+            path_params={"cancel_id": cancel_id},
+            query={"idempotency_key": idempotency_key},
+            body=body,
+        )
+
+    async def reject_reasons(self, shop: ShopRef, request_id: str) -> list[Reason]:
+        """Reasons that fit rejecting the cancellation or return now (none once decided)."""
+        data = await self._call("reject_reasons", shop, query={"return_or_cancel_id": request_id})
+        return parse_data(RejectReasonsData, data).reasons
+
+    async def aftersale_eligibility(
+        self, shop: ShopRef, order_id: str, request_type: str
+    ) -> AftersaleEligibilityData:
+        """What the seller may do to the order now, with the reason names per SKU."""
+        data = await self._call(
+            "aftersale_eligibility",
+            shop,
+            path_params={"order_id": order_id},
+            query={"initiate_aftersale_user": "SELLER", "request_types": request_type},
+        )
+        return parse_data(AftersaleEligibilityData, data)
+
+    async def cancel_order(self, shop: ShopRef, order_id: str, reason: str) -> CancelOrderResult:
+        """Cancel the whole order as the seller (202602); answers the cancellation made."""
+        data = await self._call(
+            "cancel_order", shop, body={"order_id": order_id, "cancel_reason": reason}
+        )
+        return parse_data(CancelOrderResult, data)
+
+    async def approve_return(
+        self,
+        shop: ShopRef,
+        return_id: str,
+        decision: str,
+        *,
+        buyer_keep_item: bool = False,
+        idempotency_key: str,
+    ) -> None:
+        """Approve a return or refund with TikTok's `decision` (202309)."""
+        body: dict[str, Any] = {"decision": decision}
+        if buyer_keep_item:
+            body["buyer_keep_item"] = True
+        await self._call(
+            "approve_return",
+            shop,
+            path_params={"return_id": return_id},
+            query={"idempotency_key": idempotency_key},
+            body=body,
+        )
+
+    async def reject_return(
+        self,
+        shop: ShopRef,
+        return_id: str,
+        decision: str,
+        reason: str,
+        comment: str | None = None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """Reject a return or refund with TikTok's `decision` and a reason name (202606)."""
+        body: dict[str, Any] = {"decision": decision, "reject_reason": reason}
+        if comment:
+            body["comment"] = comment
+        await self._call(
+            "reject_return",
+            shop,
+            path_params={"return_id": return_id},
+            query={"idempotency_key": idempotency_key},
+            body=body,
+        )
+
+    async def aftersales_requests(
+        self, shop: ShopRef, aftersales_ids: Sequence[str]
+    ) -> AftersalesPage:
+        """After-sales requests by id (202603), with their SKU return requests (the orders)."""
+        body = {
+            "whitelisted_data_fields": ["SKU_RETURN_REQUESTS", "RETURN_MERCHANDISE_AUTHORIZATIONS"],
+            "filters": {"aftersales_request_ids": list(aftersales_ids)},
+            "pagination": {"page_size": MAX_PAGE_SIZE},
+        }
+        return parse_data(AftersalesPage, await self._call("search_aftersales", shop, body=body))
+
+    async def rmas(self, shop: ShopRef, rma_ids: Sequence[str]) -> RmaPage:
+        """Return merchandise authorizations by id (202604), with their orders."""
+        body = {
+            "whitelisted_data_fields": ["SKU_RETURN_REQUESTS"],
+            "filters": {"rma_ids": list(rma_ids)},
+            "pagination": {"page_size": MAX_PAGE_SIZE},
+        }
+        return parse_data(RmaPage, await self._call("search_rmas", shop, body=body))
+
+    async def shipping_providers(
+        self, shop: ShopRef, delivery_option_id: str
+    ) -> list[ShippingProvider]:
+        """The providers a seller may ship the delivery option's orders with (202309)."""
+        data = await self._call(
+            "shipping_providers", shop, path_params={"delivery_option_id": delivery_option_id}
+        )
+        return parse_data(ShippingProvidersData, data).shipping_providers
+
+    async def ship_package(
+        self, shop: ShopRef, package_id: str, tracking_number: str, shipping_provider_id: str
+    ) -> None:
+        """Ship one package the seller ships (``self_shipment``) with a tracking number."""
+        body = {
+            "self_shipment": {
+                "tracking_number": tracking_number,
+                "shipping_provider_id": shipping_provider_id,
+            }
+        }
+        await self._call("ship_package", shop, path_params={"package_id": package_id}, body=body)
+
+    async def order_transactions(self, shop: ShopRef, order_id: str) -> OrderTransactions:
+        """The order's statement transactions (finance 202501): none until TikTok settled it."""
+        data = await self._call(
+            "order_statement_transactions", shop, path_params={"order_id": order_id}
+        )
+        return parse_data(OrderTransactions, data)
+
+    async def webhooks(self, shop: ShopRef) -> list[ShopWebhook]:
+        """The shop's webhook address per event type (Event API 202309)."""
+        return parse_data(ShopWebhooksData, await self._call("get_webhooks", shop)).webhooks
+
+    async def update_webhook(self, shop: ShopRef, event_type: str, address: str) -> None:
+        """Register (or move) one event type's address (Event API 202309)."""
+        await self._call(
+            "update_webhook", shop, body={"address": address, "event_type": event_type}
+        )
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -220,13 +423,14 @@ class TikTokShopClient(OwnsHttp):
         filters: JsonBody | None,
         page_size: int,
         model: type[PageT],
+        sort: Mapping[str, str] | None = None,
     ) -> AsyncIterator[PageT]:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         seen: set[str] = set()
         page_token = ""
         while True:
-            query = {"page_size": str(page_size)}
+            query = {"page_size": str(page_size), **(sort or {})}
             if page_token:
                 query["page_token"] = page_token
             page = parse_data(model, await self._call(name, shop, query=query, body=filters or {}))

@@ -13,6 +13,7 @@ from TikTok's authorized shops (then saved), and is kept for the process once kn
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -27,12 +28,21 @@ from service.adapters.tiktok.errors import (
     TikTokError,
     TikTokResponseError,
 )
+from service.adapters.tiktok.lifecycle_mapping import (
+    aftersales_request,
+    cancellation_request,
+    return_request,
+    rma_request,
+    settlement,
+)
 from service.adapters.tiktok.mapping import remote_order, remote_product, remote_return
 from service.adapters.tiktok.models import (
     ImageInput,
     InventoryInput,
+    OrderSearchFilter,
     PriceInput,
     ProductInput,
+    ProductSearchFilter,
     ReturnSearchFilter,
     SkuInput,
 )
@@ -52,9 +62,13 @@ from service.application.ports import (
     ShopDirectory,
     Unreadable,
 )
+from service.domain.carriers import Provider
+from service.domain.fees import Settlement
 from service.domain.money import from_minor_units
 from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.tiktok_status import map_product_status
+from service.domain.webhook_registration import RemoteWebhook
 
 _log = structlog.get_logger(__name__)
 
@@ -252,6 +266,227 @@ class TikTokApiGateway:
                 shop, external_order_id, tracking_number, self._shipping_provider_id
             )
 
+    # --- order lifecycle: reconciliation, reverse flows, shipping, fees, webhooks -----------
+
+    async def orders_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteOrder | Unreadable]:
+        """Orders updated at or after `since` (search 202309, oldest update first)."""
+        filters = OrderSearchFilter(update_time_ge=_unix(since))
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            pages = self._client.search_changed_order_pages(shop, filters, self._page_size)
+            async for page in pages:
+                for order in page.orders:
+                    yield _tolerated(remote_order, order, order.id)
+
+    async def products_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteProduct | Unreadable]:
+        """Products updated at or after `since` (search 202502)."""
+        filters = ProductSearchFilter(update_time_ge=_unix(since))
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            async for product in self._client.search_products(shop, filters, self._page_size):
+                yield _tolerated(remote_product, product, product.id)
+
+    async def requests_changed(
+        self, shop_id: str, since: datetime | None
+    ) -> AsyncIterator[RemoteRequest | Unreadable]:
+        """Cancellations, then returns, updated at or after `since` (202602 searches)."""
+        filters: dict[str, Any] = {} if since is None else {"update_time_ge": _unix(since)}
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            cancellations = self._client.search_cancellation_pages(shop, filters, self._page_size)
+            async for cancellation_page in cancellations:
+                for c in cancellation_page.cancellations:
+                    yield _tolerated(cancellation_request, c, f"cancellation {c.cancel_id}")
+            returns = self._client.search_return_pages(shop, filters, self._page_size)
+            async for return_page in returns:
+                for r in return_page.return_orders:
+                    yield _tolerated(return_request, r, f"return {r.return_id}")
+
+    async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:
+        """The order's cancellations and returns (202602 searches by order id)."""
+        filters = {"order_ids": [external_order_id]}
+        found: list[RemoteRequest] = []
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            async for cancellation_page in self._client.search_cancellation_pages(shop, filters):
+                found += [
+                    _mapped(cancellation_request, c, f"cancellation {c.cancel_id}")
+                    for c in cancellation_page.cancellations
+                ]
+            async for return_page in self._client.search_return_pages(shop, filters):
+                found += [
+                    _mapped(return_request, r, f"return {r.return_id}")
+                    for r in return_page.return_orders
+                ]
+        return found
+
+    async def aftersales_request(
+        self, shop_id: str, *, aftersales_id: str | None = None, rma_id: str | None = None
+    ) -> RemoteRequest | None:
+        """The after-sales request (202603) or the RMA's request (202604), with its order."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            if aftersales_id:
+                page = await self._client.aftersales_requests(shop, [aftersales_id])
+                return next(
+                    (m for a in page.aftersales_requests if (m := aftersales_request(a))), None
+                )
+            if rma_id:
+                rmas = await self._client.rmas(shop, [rma_id])
+                return next(
+                    (m for r in rmas.return_merchandise_authorizations if (m := rma_request(r))),
+                    None,
+                )
+        return None
+
+    async def approve_cancellation(
+        self, shop_id: str, cancel_id: str, *, idempotency_key: str
+    ) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.approve_cancellation(
+                shop, cancel_id, idempotency_key=idempotency_key
+            )
+
+    async def reject_cancellation(
+        self,
+        shop_id: str,
+        cancel_id: str,
+        reason: str,
+        comment: str | None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.reject_cancellation(
+                shop, cancel_id, reason, comment, idempotency_key=idempotency_key
+            )
+
+    async def approve_return(
+        self,
+        shop_id: str,
+        return_id: str,
+        decision: str,
+        *,
+        buyer_keep_item: bool,
+        idempotency_key: str,
+    ) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.approve_return(
+                shop,
+                return_id,
+                decision,
+                buyer_keep_item=buyer_keep_item,
+                idempotency_key=idempotency_key,
+            )
+
+    async def reject_return(
+        self,
+        shop_id: str,
+        return_id: str,
+        decision: str,
+        reason: str,
+        comment: str | None,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.reject_return(
+                shop, return_id, decision, reason, comment, idempotency_key=idempotency_key
+            )
+
+    async def reject_reasons(self, shop_id: str, request_id: str) -> list[ReasonChoice]:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            reasons = await self._client.reject_reasons(shop, request_id)
+        return [ReasonChoice(r.name, r.text or r.name) for r in reasons]
+
+    async def cancel_reasons(self, shop_id: str, external_order_id: str) -> list[ReasonChoice]:
+        """The reason names of the order's eligible line items (eligibility 202602 answers
+        names only, so each is its own text)."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            data = await self._client.aftersale_eligibility(shop, external_order_id, "CANCEL")
+        names = [
+            name
+            for sku in data.sku_eligibility
+            for entry in sku.line_item_eligibility
+            if entry.eligible and entry.request_type == "CANCEL"
+            for name in entry.available_reason_names
+        ]
+        return [ReasonChoice(name, name) for name in dict.fromkeys(names)]
+
+    async def cancel_order(
+        self, shop_id: str, external_order_id: str, reason: str
+    ) -> RemoteRequest:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            result = await self._client.cancel_order(shop, external_order_id, reason)
+        return RemoteRequest(
+            kind="cancellation",
+            id=result.cancel_id,
+            order_id=external_order_id,
+            status=result.cancel_status,
+            type="CANCEL",
+            role="SELLER",
+            reason=reason,
+        )
+
+    async def shipping_providers(self, shop_id: str, external_order_id: str) -> list[Provider]:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            orders = await self._client.order_details(shop, [external_order_id])
+            if not orders:
+                raise GatewayError(f"TikTok knows no order {external_order_id}")
+            option = orders[0].delivery_option_id
+            if not option:
+                raise GatewayError(
+                    f"TikTok's order {external_order_id} names no delivery option to ship with"
+                )
+            providers = await self._client.shipping_providers(shop, option)
+        return [Provider(p.id, p.name) for p in providers]
+
+    async def ship(
+        self,
+        shop_id: str,
+        external_order_id: str,
+        tracking_number: str,
+        provider_id: str,
+        package_id: str | None = None,
+    ) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            if package_id is None:
+                await self._client.mark_package_shipped(
+                    shop, external_order_id, tracking_number, provider_id
+                )
+            else:
+                await self._client.ship_package(shop, package_id, tracking_number, provider_id)
+
+    async def settlement(self, shop_id: str, external_order_id: str) -> Settlement | None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            transactions = await self._client.order_transactions(shop, external_order_id)
+            return _mapped(settlement, transactions, f"order {external_order_id}'s settlement")
+
+    async def webhooks(self, shop_id: str) -> list[RemoteWebhook]:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            found = await self._client.webhooks(shop)
+        return [RemoteWebhook(w.event_type, w.address) for w in found]
+
+    async def register_webhook(self, shop_id: str, event_type: str, address: str) -> None:
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.update_webhook(shop, event_type, address)
+
     async def aclose(self) -> None:
         """Close the HTTP clients the API client and the OAuth client made for themselves."""
         await self._client.aclose()
@@ -387,6 +622,10 @@ class TikTokApiGateway:
                 )
             ],
         )
+
+
+def _unix(when: datetime | None) -> int | None:
+    return int(when.timestamp()) if when is not None else None
 
 
 def _blocked_message(shop_id: str, reason: str) -> str:

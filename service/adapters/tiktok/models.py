@@ -192,6 +192,7 @@ class LineItem(TikTokModel):
 
 class Package(TikTokModel):
     id: str
+    status: str | None = None
 
 
 class Order(TikTokModel):
@@ -199,6 +200,8 @@ class Order(TikTokModel):
     status: str
     create_time: int
     update_time: int
+    delivery_option_id: str | None = None
+    shipping_type: str | None = None
     payment: Payment | None = None
     recipient_address: RecipientAddress | None = None
     buyer_nickname: str | None = None
@@ -251,30 +254,170 @@ class ReturnLineItem(TikTokModel):
     refund_amount: RefundAmount | None = None
 
 
+class ShippedPackage(TikTokModel):
+    package_id: str
+    order_id: str | None = None
+    order_line_item_ids: list[str] = Field(default_factory=list)
+
+
+# --- order lifecycle: reverse flows, shipping, finance, webhooks ------------------------------
+
+
+class NextAction(TikTokModel):
+    """``seller_next_action_response``: what TikTok waits for, and by when (unix seconds)."""
+
+    action: str = ""
+    deadline: int | None = None
+
+
+class Cancellation(TikTokModel):
+    """An entry of cancellations search (202602)."""
+
+    cancel_id: str
+    order_id: str
+    cancel_status: str = ""
+    cancel_type: str | None = None
+    role: str | None = None
+    cancel_reason: str | None = None
+    cancel_reason_text: str | None = None
+    create_time: int = 0
+    update_time: int = 0
+    seller_next_action_response: list[NextAction] = Field(default_factory=list)
+    refund_amount: RefundAmount | None = None
+
+
+class CancellationPage(TikTokModel):
+    cancellations: list[Cancellation] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
 class ReturnOrder(TikTokModel):
-    """One entry of the returns search (202602) ``return_orders``."""
+    """An entry of returns search (202602, ``return_orders``)."""
 
     return_id: str
     order_id: str
-    return_type: str | None = None
     return_status: str = ""
+    return_type: str | None = None
+    role: str | None = None
+    return_reason: str | None = None
+    return_reason_text: str | None = None
     create_time: int = 0
     update_time: int = 0
+    seller_next_action_response: list[NextAction] = Field(default_factory=list)
     refund_amount: RefundAmount | None = None
     return_line_items: list[ReturnLineItem] = Field(default_factory=list)
 
 
 class ReturnPage(TikTokModel):
-    # Left out of a page with no returns, as TikTok does.
+    """TikTok leaves ``return_orders`` out of a page without returns."""
+
     return_orders: list[ReturnOrder] = Field(default_factory=list)
     next_page_token: str = ""
     total_count: int = 0
 
 
-class ShippedPackage(TikTokModel):
-    package_id: str
+class AftersalesRma(TikTokModel):
+    id: str
+    status: str | None = None
+
+
+class SkuReturnRequest(TikTokModel):
+    return_id: str | None = None
     order_id: str | None = None
-    order_line_item_ids: list[str] = Field(default_factory=list)
+
+
+class AftersalesRequest(TikTokModel):
+    """An entry of after-sales search (202603)."""
+
+    id: str
+    status: str = ""
+    sku_return_requests: list[SkuReturnRequest] = Field(default_factory=list)
+    return_merchandise_authorizations: list[AftersalesRma] = Field(default_factory=list)
+
+
+class AftersalesPage(TikTokModel):
+    aftersales_requests: list[AftersalesRequest] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
+class Rma(TikTokModel):
+    """An entry of RMA search (202604)."""
+
+    id: str
+    aftersales_request_id: str | None = None
+    status: str | None = None
+    sku_return_requests: list[SkuReturnRequest] = Field(default_factory=list)
+
+
+class RmaPage(TikTokModel):
+    return_merchandise_authorizations: list[Rma] = Field(default_factory=list)
+    next_page_token: str = ""
+    total_count: int = 0
+
+
+class Reason(TikTokModel):
+    name: str
+    text: str = ""
+
+
+class RejectReasonsData(TikTokModel):
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class LineItemEligibility(TikTokModel):
+    request_type: str = ""
+    eligible: bool = False
+    available_reason_names: list[str] = Field(default_factory=list)
+
+
+class SkuEligibility(TikTokModel):
+    sku_id: str | None = None
+    line_item_eligibility: list[LineItemEligibility] = Field(default_factory=list)
+
+
+class AftersaleEligibilityData(TikTokModel):
+    sku_eligibility: list[SkuEligibility] = Field(default_factory=list)
+
+
+class CancelOrderResult(TikTokModel):
+    cancel_id: str
+    cancel_status: str = ""
+
+
+class ShippingProvider(TikTokModel):
+    id: str
+    name: str = ""
+
+
+class ShippingProvidersData(TikTokModel):
+    shipping_providers: list[ShippingProvider] = Field(default_factory=list)
+
+
+class OrderTransactions(TikTokModel):
+    """Finance 202501 statement transactions of one order: none until TikTok settled it."""
+
+    order_id: str = ""
+    currency: str = ""
+    settlement_amount: str | None = None
+    revenue_amount: str | None = None
+    fee_and_tax_amount: str | None = None
+    shipping_cost_amount: str | None = None
+    sku_transactions: list[dict[str, Any]] = Field(default_factory=list)
+    total_count: int = 0
+
+
+class ShopWebhook(TikTokModel):
+    event_type: str
+    address: str = ""
+    create_time: int | None = None
+    update_time: int | None = None
+
+
+class ShopWebhooksData(TikTokModel):
+    webhooks: list[ShopWebhook] = Field(default_factory=list)
+    total_count: int = 0
 
 
 # --- request bodies --------------------------------------------------------------------------

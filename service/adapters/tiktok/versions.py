@@ -32,10 +32,39 @@ ENDPOINTS: Final[Mapping[str, Endpoint]] = MappingProxyType(
         "product_detail": Endpoint("GET", "/product/202309/products/{product_id}"),
         "search_orders": Endpoint("POST", "/order/202309/orders/search"),
         "order_details": Endpoint("GET", "/order/202507/orders"),
-        "search_returns": Endpoint("POST", "/return_refund/202602/returns/search"),
         "mark_package_shipped": Endpoint(
-            "POST", "/fulfillment/202309/orders/{order_id}/packages", idempotent=False
+            "POST", "/fulfillment/202610/orders/{order_id}/packages", idempotent=False
         ),
+        # --- order lifecycle: reverse flows, shipping, finance, webhooks ----------------------
+        # Decisions carry an idempotency_key, so TikTok applies a resent one once.
+        "search_cancellations": Endpoint("POST", "/return_refund/202602/cancellations/search"),
+        "approve_cancellation": Endpoint(
+            "POST", "/return_refund/202309/cancellations/{cancel_id}/approve"
+        ),
+        "reject_cancellation": Endpoint(
+            "POST", "/return_refund/202309/cancellations/{cancel_id}/reject"
+        ),
+        "reject_reasons": Endpoint("GET", "/return_refund/202309/reject_reasons"),
+        "cancel_order": Endpoint("POST", "/return_refund/202602/cancellations", idempotent=False),
+        "aftersale_eligibility": Endpoint(
+            "GET", "/return_refund/202602/orders/{order_id}/aftersale_eligibility"
+        ),
+        "search_returns": Endpoint("POST", "/return_refund/202602/returns/search"),
+        "approve_return": Endpoint("POST", "/return_refund/202309/returns/{return_id}/approve"),
+        "reject_return": Endpoint("POST", "/return_refund/202606/returns/{return_id}/reject"),
+        "search_aftersales": Endpoint("POST", "/return_refund/202603/aftersales/search"),
+        "search_rmas": Endpoint("POST", "/return_refund/202604/rma/search"),
+        "shipping_providers": Endpoint(
+            "GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers"
+        ),
+        "ship_package": Endpoint(
+            "POST", "/fulfillment/202309/packages/{package_id}/ship", idempotent=False
+        ),
+        "order_statement_transactions": Endpoint(
+            "GET", "/finance/202501/orders/{order_id}/statement_transactions"
+        ),
+        "get_webhooks": Endpoint("GET", "/event/202309/webhooks"),
+        "update_webhook": Endpoint("PUT", "/event/202309/webhooks"),
     }
 )
 

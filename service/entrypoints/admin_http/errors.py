@@ -21,11 +21,13 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 
 
 def error_response(reply: ErrorReply) -> JSONResponse:
-    body = {
+    body: dict[str, object] = {
         "error": reply.message,
         "code": reply.code,
         "fields": [f.model_dump(by_alias=True) for f in reply.fields],
     }
+    if reply.tiktok_code is not None:
+        body["tiktokCode"] = reply.tiktok_code
     return JSONResponse(body, status_code=STATUS_BY_CODE[reply.code])
 
 

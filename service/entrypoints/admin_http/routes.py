@@ -43,6 +43,20 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["POST"], "/shops/authorize", c.AuthorizeShops, "body"),
     (["GET"], "/stats", c.GetStats, "query"),
     (["GET"], "/settings", c.GetSettings, "query"),
+    # order lifecycle
+    (["POST"], "/webhooks/register", c.RegisterWebhooks, "body"),
+    (["GET"], "/webhooks", c.ListWebhooks, "query"),
+    (["POST"], "/orders/reconcile", c.ReconcileOrders, "body"),
+    (["GET"], "/reconciliations", c.ListReconciliations, "query"),
+    (["POST"], "/orders/{id}/cancellation/approve", c.ApproveCancellation, "body"),
+    (["POST"], "/orders/{id}/cancellation/reject", c.RejectCancellation, "body"),
+    (["POST"], "/orders/{id}/return/approve", c.ApproveReturn, "body"),
+    (["POST"], "/orders/{id}/return/reject", c.RejectReturn, "body"),
+    (["GET"], "/orders/{id}/reject-reasons", c.ListRejectReasons, "query"),
+    (["POST"], "/orders/{id}/cancel", c.CancelOrder, "body"),
+    (["GET"], "/orders/{id}/cancel-reasons", c.ListCancelReasons, "query"),
+    (["GET"], "/orders/{id}/shipping-providers", c.ListShippingProviders, "query"),
+    (["POST"], "/orders/{id}/ship", c.ShipOrder, "body"),
 ]
 
 
