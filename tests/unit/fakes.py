@@ -14,11 +14,10 @@ from typing import Any
 from contracts.entities import CatalogSync, ChannelOrder, Listing, Reconciliation, SyncFailure
 from contracts.events import Event
 from contracts.webhooks import Delivery
+from service.adapters.tiktok.unconfigured import UnconfiguredTikTok
 from service.application.context import AppConfig
-from service.application.errors import NotConfigured
 from service.application.messagebus import MessageBus
 from service.application.ports import (
-    ConnectionCheck,
     Keys,
     PageRequest,
     ReconcileLease,
@@ -28,7 +27,8 @@ from service.application.ports import (
 )
 from service.domain.listings import external_key
 from service.domain.orders import order_id_for
-from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.reverse_requests import RemoteRequest
 from service.domain.stats import ListingGroup, OrderGroup
 
 
@@ -261,26 +261,9 @@ class NoSpawner:
         work.close()
 
 
-class OfflineTikTok:
-    """The gateway without credentials: nothing is called."""
-
-    def enabled(self, shop_id: str) -> bool:
-        return False
-
-    async def connection(self, shop_id: str) -> ConnectionCheck:
-        return ConnectionCheck("TikTok Shop credentials are not configured")
-
-    async def authorize(self, auth_code: str) -> list[str]:
-        raise NotConfigured("not configured")
-
-    async def push_product(self, shop_id: str, listing: Listing) -> RemoteProduct:
-        raise NotConfigured("not configured")
-
-    async def delete_product(self, shop_id: str, external_product_id: str) -> None:
-        raise NotConfigured("not configured")
-
-    async def product(self, shop_id: str, external_product_id: str) -> RemoteProduct:
-        raise NotConfigured("not configured")
+class OfflineTikTok(UnconfiguredTikTok):
+    """The gateway without credentials (the service's own: every call raises NotConfigured),
+    except that searches answer nothing, so subclasses script only what a test needs."""
 
     async def products(self, shop_id: str) -> AsyncIterator[RemoteProduct]:
         return
@@ -293,13 +276,8 @@ class OfflineTikTok:
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
         return []
 
-    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
-        raise NotConfigured("not configured")
-
-    async def mark_shipped(
-        self, shop_id: str, external_order_id: str, tracking_number: str
-    ) -> None:
-        raise NotConfigured("not configured")
+    async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:
+        return []
 
 
 class FakeReconciliations:
