@@ -10,11 +10,14 @@ from pydantic import BaseModel, Field
 from contracts import commands as c
 from contracts.entities import (
     CatalogSync,
+    Category,
+    CategoryAttribute,
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
     Job,
     Listing,
+    Warehouse,
 )
 from contracts.wire import WireModel
 
@@ -50,6 +53,19 @@ class ListingsReply(WireModel):
 
 class DeletedReply(WireModel):
     deleted: bool
+
+
+class WarehousesReply(WireModel):
+    warehouses: list[Warehouse]
+
+
+class CategoriesReply(WireModel):
+    categories: list[Category]
+
+
+class CategoryAttributesReply(WireModel):
+    category_id: str
+    attributes: list[CategoryAttribute]
 
 
 class SyncReply(WireModel):
@@ -119,6 +135,11 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.UpdateListing: ListingReply,
     c.DeleteListing: DeletedReply,
     c.PushListing: ListingReply,
+    c.SetStock: ListingReply,
+    c.SetPrice: ListingReply,
+    c.ListWarehouses: WarehousesReply,
+    c.ListCategories: CategoriesReply,
+    c.GetCategoryAttributes: CategoryAttributesReply,
     c.StartCatalogSync: SyncReply,
     c.ListSyncs: SyncsReply,
     c.GetLastSync: MaybeSyncReply,

@@ -1,13 +1,14 @@
 """What every handler is given: its unit of work, the other ports and the few settings the
 rules need (the shape of cosmicpython's `bootstrap` injecting dependencies into handlers)."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from service import retries
 from service.application.ports import (
     Jobs,
+    Pushes,
     Spawner,
     TikTokGateway,
     UnitOfWork,
@@ -27,6 +28,17 @@ class AppConfig:
     sandbox: bool
     configured: bool
     catalog_sync_concurrency: int = 8
+    # The platform's warehouse ids -> TikTok's (TIKTOK_WAREHOUSE_MAP).
+    warehouse_map: Mapping[str, str] = field(default_factory=dict)
+    # The category of a listing that names none (TIKTOK_CATEGORY_ID).
+    default_category_id: str | None = None
+
+
+class NoPushes:
+    """A pusher that pushes nothing (a context without one)."""
+
+    def wake(self, shop_id: str, listing_id: str, *, at_once: bool = False) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Context:
     spawner: Spawner
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
+    pushes: Pushes = field(default_factory=NoPushes)
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""

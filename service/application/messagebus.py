@@ -21,9 +21,10 @@ import structlog
 from contracts import commands as c
 from contracts import webhooks as w
 from contracts.events import WebhookReceived
+from contracts.platform import PlatformEvent
 from contracts.wire import WireModel
 from service import retries
-from service.application import catalog, jobs, listings, orders, shops, stats
+from service.application import catalog, jobs, listings, orders, shops, stats, stock
 from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
@@ -36,6 +37,7 @@ from service.application.ports import (
     Views,
     WriteConflict,
 )
+from service.application.pushing import CatalogPusher
 from service.domain.ids import stable_id
 
 log = structlog.get_logger(__name__)
@@ -68,6 +70,11 @@ HANDLERS: Mapping[type, Route] = {
     c.UpdateListing: Route(listings.update_listing),
     c.DeleteListing: Route(listings.delete_listing, repeatable=False),
     c.PushListing: Route(listings.push_listing, repeatable=False),
+    c.SetStock: Route(stock.set_stock),
+    c.SetPrice: Route(stock.set_price),
+    c.ListWarehouses: Route(catalog.list_warehouses),
+    c.ListCategories: Route(catalog.list_categories),
+    c.GetCategoryAttributes: Route(catalog.category_attributes),
     c.StartCatalogSync: Route(catalog.start_catalog_sync, repeatable=False),
     c.ListSyncs: Route(catalog.list_syncs),
     c.GetLastSync: Route(catalog.last_sync),
@@ -89,6 +96,10 @@ HANDLERS: Mapping[type, Route] = {
     w.RecipientAddressUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.PackageUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.ProductStatusChange: Route(listings.on_product_status_change, listings.product_keys),
+    w.ProductAuditStatusChange: Route(listings.on_audit_status_change, listings.audit_keys),
+    w.InventoryStatusChange: Route(stock.on_inventory_status, stock.stock_keys),
+    w.SkuStatusChange: Route(stock.on_sku_status, stock.stock_keys),
+    w.InventoryChangedByShop: Route(stock.on_inventory_changed, stock.stock_keys),
     w.SellerDeauthorization: Route(shops.on_deauthorization),
     w.UpcomingAuthorizationExpiration: Route(shops.on_authorization_expiring),
     w.UnknownNotification: Route(keep),
@@ -155,6 +166,7 @@ class MessageBus:
         spawner: Spawner,
         config: AppConfig,
         handlers: Mapping[type, Route] = HANDLERS,
+        pusher: CatalogPusher | None = None,
     ) -> None:
         self.config = config
         self.handlers = handlers
@@ -163,6 +175,7 @@ class MessageBus:
         self._tiktok = tiktok
         self._jobs = jobs
         self._spawner = spawner
+        self.pusher = pusher or CatalogPusher(self.context)
 
     def context(self) -> Context:
         """A context with a unit of work of its own."""
@@ -174,6 +187,7 @@ class MessageBus:
             spawner=self._spawner,
             config=self.config,
             new_uow=self._new_uow,
+            pushes=self.pusher,
         )
 
     # --- commands ------------------------------------------------------------------------
@@ -206,6 +220,25 @@ class MessageBus:
                 result = await route.handler(message, ctx)
                 await ctx.uow.commit()
                 return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # --- platform changes ------------------------------------------------------------------
+
+    async def apply_platform(self, events: Sequence[PlatformEvent]) -> list[stock.ChangeOutcome]:
+        """Store a batch of the platform's stock and price changes (in offset order) and say
+        what became of each; the pusher sends them to TikTok after the commit.
+
+        The batch is one unit of work, run again from a fresh read when a listing changed
+        meanwhile (versions make that harmless). Raises `DatabaseUnavailable` when the database
+        stayed away through `retries.MESSAGE`: the caller hands the batch back to Kafka.
+        """
+        if not events:
+            return []
+        async for attempt in retries.MESSAGE.context(on=DatabaseUnavailable):
+            with attempt:
+                return await self._commit_once(  # type: ignore[no-any-return]
+                    Route(stock.apply_platform_changes), events
+                )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     # --- webhooks --------------------------------------------------------------------------

@@ -9,7 +9,16 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.entities import CatalogSync, ChannelOrder, Listing, SyncFailure
+from contracts.entities import (
+    CatalogSync,
+    Category,
+    CategoryAttribute,
+    ChannelOrder,
+    Listing,
+    SyncFailure,
+    Warehouse,
+    WarehouseQuantity,
+)
 from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.application.context import AppConfig
@@ -18,7 +27,7 @@ from service.application.messagebus import MessageBus
 from service.application.ports import Keys, PageRequest, ShopState, WriteConflict
 from service.domain.listings import external_key
 from service.domain.orders import order_id_for
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct
 from service.domain.stats import ListingGroup, OrderGroup
 
 
@@ -220,6 +229,13 @@ class FakeViews:
     async def order_groups(self, shop_id: str) -> list[OrderGroup]:
         return []
 
+    async def pending_pushes(self) -> list[tuple[str, str]]:
+        return [
+            (e.shop_id, i)
+            for i, (e, _) in self.stored.listings.items()
+            if e.stock_pending or e.price_pending
+        ]
+
 
 class FakeJobs:
     async def claim(self, shop_id: str, sync_id: str) -> bool:
@@ -273,6 +289,24 @@ class OfflineTikTok:
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None:
+        raise NotConfigured("not configured")
+
+    async def update_stock(self, shop_id: str, listing: Listing) -> list[WarehouseQuantity]:
+        raise NotConfigured("not configured")
+
+    async def update_price(self, shop_id: str, listing: Listing) -> None:
+        raise NotConfigured("not configured")
+
+    async def warehouses(self, shop_id: str) -> list[Warehouse]:
+        raise NotConfigured("not configured")
+
+    async def categories(self, shop_id: str, keyword: str | None = None) -> list[Category]:
+        raise NotConfigured("not configured")
+
+    async def category_attributes(self, shop_id: str, category_id: str) -> list[CategoryAttribute]:
+        raise NotConfigured("not configured")
+
+    async def product_audit(self, shop_id: str, external_product_id: str) -> RemoteAudit:
         raise NotConfigured("not configured")
 
 

@@ -26,6 +26,8 @@ WEBHOOK_EVENTS = "webhook_events"
 SHOPS = "shops"
 LOCKS = "locks"
 JOBS = "jobs"
+#: TikTok's URIs of the images uploaded per (shop, URL); `_id` a hash of both.
+UPLOADED_IMAGES = "tiktok_images"
 
 #: Collections whose documents carry an outbox of events still to publish.
 OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS)
@@ -62,6 +64,7 @@ INDEXES: Mapping[str, list[IndexModel]] = {
     SHOPS: [_VERSIONED, _OUTBOX],
     LOCKS: [],
     JOBS: [_PAGES],
+    UPLOADED_IMAGES: [],
 }
 
 

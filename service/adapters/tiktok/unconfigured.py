@@ -6,9 +6,9 @@ does not try, and ``check_connection`` says why.
 
 from collections.abc import AsyncIterator, Sequence
 
-from contracts.entities import Listing
+from contracts.entities import Category, CategoryAttribute, Listing, Warehouse, WarehouseQuantity
 from service.application.errors import NotConfigured
-from service.domain.remote import RemoteOrder, RemoteProduct
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct
 
 NOT_CONFIGURED = (
     "TikTok Shop credentials are not configured: set TIKTOK_APP_KEY, TIKTOK_APP_SECRET, "
@@ -51,6 +51,26 @@ class UnconfiguredTikTok:
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    # --- catalog ---------------------------------------------------------------------------
+
+    async def update_stock(self, shop_id: str, listing: Listing) -> list[WarehouseQuantity]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def update_price(self, shop_id: str, listing: Listing) -> None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def warehouses(self, shop_id: str) -> list[Warehouse]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def categories(self, shop_id: str, keyword: str | None = None) -> list[Category]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def category_attributes(self, shop_id: str, category_id: str) -> list[CategoryAttribute]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def product_audit(self, shop_id: str, external_product_id: str) -> RemoteAudit:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def aclose(self) -> None:
