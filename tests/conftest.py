@@ -42,6 +42,7 @@ def make_settings(services: dict[str, str], **overrides: object) -> Settings:
         "topic_admin_commands": f"test.{RUN}.commands",
         "topic_events": f"test.{RUN}.events",
         "topic_dead_letter": f"test.{RUN}.dead-letter",
+        "topic_platform_catalog": f"test.{RUN}.platform-catalog",
         "admin_api_token": "test-admin-token",
         "tiktok_app_key": "",
         "tiktok_app_secret": "",

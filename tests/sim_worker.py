@@ -13,6 +13,7 @@ from service.entrypoints.worker.asgi import worker_app
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings
+from tests.images import ImageHost, image_host
 from tests.support import serve
 
 APP_KEY, APP_SECRET, TOKEN = "flow-app-key", "flow-app-secret", "flow-access-token"
@@ -24,6 +25,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
+    images: ImageHost  # where listing images are served from
 
     async def sim_post(self, path: str, body: dict[str, Any]) -> Any:
         answer = await self.sim.post(path, json=body)
@@ -32,7 +34,10 @@ class SimWorker:
 
 
 @asynccontextmanager
-async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimWorker]:
+async def sim_worker(
+    services: dict[str, str], settings: dict[str, Any] | None = None, **sim: Any
+) -> AsyncIterator[SimWorker]:
+    """A worker on the simulator; `settings` overrides the worker's, `sim` the simulator's."""
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     config = SimulatorConfig(
@@ -42,7 +47,7 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
         demo_access_token=TOKEN,
         **sim,
     )
-    async with serve(create_app(config)) as sim_url:
+    async with serve(create_app(config)) as sim_url, image_host() as images:
         settings = make_settings(
             services,
             tiktok_app_key=APP_KEY,
@@ -62,6 +67,8 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
             topic_webhooks=f"test.{run}.webhooks",
             topic_events=f"test.{run}.events",
             topic_dead_letter=f"test.{run}.dead-letter",
+            topic_platform_catalog=f"test.{run}.platform-catalog",
+            **(settings or {}),
         )
         worker = Worker(settings)
         await worker.start()
@@ -75,7 +82,7 @@ async def sim_worker(services: dict[str, str], **sim: Any) -> AsyncIterator[SimW
                 ) as admin,
                 httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
             ):
-                yield SimWorker(shop, worker, admin, sim_http)
+                yield SimWorker(shop, worker, admin, sim_http, images)
         finally:
             await worker.db.client.drop_database(settings.mongodb_database)
             await worker.stop()

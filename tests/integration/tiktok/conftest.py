@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+
+from tests.images import ImageHost, image_host
 import pytest
 import pytest_asyncio
 import stamina
@@ -49,6 +51,13 @@ def retries_without_waiting() -> Iterator[None]:
     them: stamina's test mode. Tests about waiting itself turn it off."""
     with stamina.set_testing(True, attempts=1000, cap=True):
         yield
+
+
+@pytest_asyncio.fixture(scope="session")
+async def images() -> AsyncIterator[ImageHost]:
+    """Where listing images are served from: the gateway fetches them to upload them."""
+    async with image_host() as host:
+        yield host
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -35,13 +35,15 @@ from service.application.errors import AuthorizationRequired, GatewayError, NotC
 from service.application.ports import DatabaseUnavailable, TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.shops import ShopAuthorization
+from tests.images import ImageHost
 from tests.integration.tiktok.memory_directory import InMemoryShopDirectory
 from tests.integration.tiktok.sim_support import SimControl, serving
 
 pytestmark = pytest.mark.integration
 
 PROVIDER_ID = "7117858858072016686"
-IMAGE = "https://cdn.shop.invalid/images/tee.jpg"
+# A listing image the gateway can fetch; set for each test by `_image`.
+IMAGE = ""
 REQUEST_ID = r"[0-9A-F]{34}"
 
 SEARCH_PRODUCTS = "/product/202502/products/search"
@@ -49,6 +51,12 @@ SEARCH_ORDERS = "/order/202309/orders/search"
 ORDER_DETAILS = "/order/202507/orders"
 AUTHORIZED_SHOPS = "/authorization/202309/shops"
 REFRESH = "/api/v2/token/refresh"
+
+
+@pytest.fixture(autouse=True)
+def _image(images: ImageHost) -> None:
+    global IMAGE  # noqa: PLW0603 (the default of `listing`, on this run's image host)
+    IMAGE = images.url("tee")
 
 
 @dataclass
@@ -120,12 +128,14 @@ def listing(shop_id: str, **fields: Any) -> Listing:
         "title": "Organic cotton tee",
         "price": 1999,
         "currency": "USD",
-        "image_url": IMAGE,
+        "image_url": None,
         "metadata": {"categoryId": "600002", "inventory": 7},
         "created_at": now,
         "updated_at": now,
     }
     values.update(fields)
+    if "image_url" not in fields:
+        values["image_url"] = IMAGE
     return Listing.model_validate(values)
 
 
@@ -157,17 +167,29 @@ def at(unix: int) -> datetime:
 # --- products ----------------------------------------------------------------------------------
 
 
-async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: Tiktok) -> None:
-    first = listing(tiktok.shop_id)
+async def test_push_creates_the_product_then_edits_it(
+    sim: SimControl, tiktok: Tiktok, images: ImageHost
+) -> None:
+    name = f"tee-{uuid.uuid4().hex[:8]}"
+    first = listing(tiktok.shop_id, image_url=images.url(name))
     created = await tiktok.gateway.push_product(tiktok.shop_id, first)
     product_id = created.external_product_id
-    assert created == RemoteProduct(product_id, "Organic cotton tee", "pending", 1999, "USD", None)
+    assert (created.title, created.status, created.price, created.currency) == (
+        "Organic cotton tee",
+        "pending",
+        1999,
+        "USD",
+    )
+    assert created.sku_id
 
     detail = await sim_product(sim, product_id)
     assert detail["title"] == "Organic cotton tee"
     assert detail["description"] == "Organic cotton tee"  # no description: the title
     assert [c["id"] for c in detail["category_chains"] if c["is_leaf"]] == ["600002"]
-    assert [image["uri"] for image in detail["main_images"]] == [IMAGE]
+    # Uploaded through TikTok's image API first: TikTok's own URI, the image fetched once.
+    [image] = detail["main_images"]
+    assert image["uri"].startswith("tos-")
+    assert images.fetched[f"/800x800/{name}.png"] == 1
     [sku] = detail["skus"]
     assert sku["seller_sku"] == first.local_product_id
     assert sku["price"] == {
@@ -187,9 +209,13 @@ async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: T
         }
     )
     edited = await tiktok.gateway.push_product(tiktok.shop_id, second)
-    assert edited == RemoteProduct(
-        product_id, "Organic cotton tee, washed", "pending", 2500, "USD", None
+    assert (edited.external_product_id, edited.title, edited.price, edited.sku_id) == (
+        product_id,
+        "Organic cotton tee, washed",
+        2500,
+        created.sku_id,
     )
+    assert images.fetched[f"/800x800/{name}.png"] == 1  # the same image is not uploaded twice
     detail = await sim_product(sim, product_id)
     assert (detail["title"], detail["description"]) == (
         "Organic cotton tee, washed",
@@ -200,6 +226,7 @@ async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: T
     assert detail["skus"][0]["price"]["sale_price"] == "25.00"
     assert detail["skus"][0]["inventory"][0]["quantity"] == 0
     assert await calls(sim, "/product/") == [
+        ("POST", "/product/202309/images/upload"),
         ("POST", "/product/202309/products"),
         ("PUT", f"/product/202509/products/{product_id}"),
     ]
