@@ -11,8 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-
-from tests.images import ImageHost, image_host
 import pytest
 import pytest_asyncio
 import stamina
@@ -30,6 +28,7 @@ from service.adapters.tiktok import (
     TokenProvider,
 )
 from simulator import Simulator, SimulatorConfig, create_app
+from tests.images import ImageHost, image_host
 from tests.integration.tiktok.sim_api import Inbox, Received, SignedApi
 from tests.integration.tiktok.sim_support import (
     APP_KEY,

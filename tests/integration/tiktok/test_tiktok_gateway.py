@@ -55,7 +55,7 @@ REFRESH = "/api/v2/token/refresh"
 
 @pytest.fixture(autouse=True)
 def _image(images: ImageHost) -> None:
-    global IMAGE  # noqa: PLW0603 (the default of `listing`, on this run's image host)
+    global IMAGE
     IMAGE = images.url("tee")
 
 
