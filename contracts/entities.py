@@ -112,9 +112,14 @@ class Listing(WireModel):
     # TikTok's copy, as its answers and webhooks (27, 50, 71) report it.
     tiktok_stock: list[WarehouseQuantity] = Field(default_factory=list)
     tiktok_stock_total: int | None = None
-    tiktok_stock_updated_at: datetime | None = None
+    tiktok_stock_updated_at: datetime | None = Field(
+        default=None, description="TikTok's time of the last stock change it reported (71)"
+    )
     inventory_status: str | None = Field(
         default=None, description="TikTok's SUFFICIENT_STOCK, LOW_STOCK or OUT_OF_STOCK"
+    )
+    inventory_status_at: datetime | None = Field(
+        default=None, description="TikTok's time of that status (27)"
     )
     sku_status: str | None = Field(default=None, description="TikTok's SKU status (webhook 50)")
     # TikTok's audit of the last create or edit (webhook 37, product detail).

@@ -100,3 +100,17 @@ def seed_webhook(webhook_type: str, shop_id: str, payload: dict[str, Any]) -> We
         correlation_id=f"c-{nid[:8]}",
         body=body,
     )
+
+
+async def publish_many(
+    bootstrap_servers: str, topic: str, messages: list[tuple[bytes | None, bytes]]
+) -> None:
+    """Publish (key, value) pairs in order with one producer; return once all are acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for key, value in messages]
+        for future in sent:
+            await future
+    finally:
+        await producer.stop()

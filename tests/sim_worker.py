@@ -1,5 +1,6 @@
 """A worker configured for TikTok, talking to the simulator over real HTTP."""
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +10,8 @@ from typing import Any
 import httpx
 
 from service.bootstrap import Worker
+from service.entrypoints.ingress.app import ingress_app
+from service.entrypoints.ingress.webhook import PATH
 from service.entrypoints.worker.asgi import worker_app
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
@@ -35,9 +38,14 @@ class SimWorker:
 
 @asynccontextmanager
 async def sim_worker(
-    services: dict[str, str], settings: dict[str, Any] | None = None, **sim: Any
+    services: dict[str, str],
+    settings: dict[str, Any] | None = None,
+    *,
+    webhooks: bool = False,
+    **sim: Any,
 ) -> AsyncIterator[SimWorker]:
-    """A worker on the simulator; `settings` overrides the worker's, `sim` the simulator's."""
+    """A worker on the simulator; `settings` overrides the worker's, `sim` the simulator's.
+    With `webhooks`, an ingress runs too and the simulator pushes the shop's webhooks to it."""
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     config = SimulatorConfig(
@@ -81,7 +89,14 @@ async def sim_worker(
                     timeout=60,
                 ) as admin,
                 httpx.AsyncClient(base_url=sim_url, timeout=30) as sim_http,
+                contextlib.AsyncExitStack() as stack,
             ):
+                if webhooks:
+                    ingress_url = await stack.enter_async_context(serve(ingress_app(settings)))
+                    answer = await sim_http.put(
+                        f"/_sim/shops/{shop}/webhook", json={"url": ingress_url + PATH}
+                    )
+                    assert answer.status_code == 200, answer.text
                 yield SimWorker(shop, worker, admin, sim_http, images)
         finally:
             await worker.db.client.drop_database(settings.mongodb_database)

@@ -162,11 +162,12 @@ async def push(ctx: Context, listing: Listing) -> Listing:
             "tiktok_stock_total": sum(q.quantity for q in remote.stock)
             if remote.stock
             else listing.tiktok_stock_total,
-            "tiktok_stock_updated_at": now if remote.stock else listing.tiktok_stock_updated_at,
+            "tiktok_stock_updated_at": None if remote.stock else listing.tiktok_stock_updated_at,
             "push_error": None,
             "audit_status": "pending",
             "audit_reasons": [],
-            "audit_updated_at": now,
+            # TikTok's clock stamps its verdicts; ours must not make the next one look old.
+            "audit_updated_at": None,
         }
     )
     event = ProductSynced(

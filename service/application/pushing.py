@@ -26,7 +26,6 @@ from contracts.entities import Listing
 from service.application import listings
 from service.application.context import Context
 from service.application.errors import GatewayError
-from service.domain.time import later, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -212,9 +211,8 @@ async def push_pending(ctx: Context, listing: Listing) -> bool:
                 stock_pushed_revision=listing.stock_revision,
                 tiktok_stock=copy,
                 tiktok_stock_total=sum(q.quantity for q in copy),
-                tiktok_stock_updated_at=later(
-                    utcnow(), listing.tiktok_stock_updated_at or listing.created_at
-                ),
+                # Our call's answer is TikTok's copy now; its own reports start afresh.
+                tiktok_stock_updated_at=None,
             )
     if listing.price_pending and listing.status == "active":
         try:

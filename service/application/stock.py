@@ -154,11 +154,11 @@ async def on_inventory_status(webhook: w.InventoryStatusChange, ctx: Context) ->
     if listing is None:
         return f"no listing links product {data.product_id}"
     at = from_unix(data.update_time) if data.update_time else None
-    if not newer(at, listing.tiktok_stock_updated_at):
+    if not newer(at, listing.inventory_status_at):
         return f"listing {listing.id} unchanged (older report)"
     changes: dict[str, object] = {
         "inventory_status": data.current_inventory_status,
-        "tiktok_stock_updated_at": at or listing.tiktok_stock_updated_at,
+        "inventory_status_at": at or listing.inventory_status_at,
         "updated_at": later(utcnow(), listing.updated_at),
     }
     distribution = data.inventory_distribution
@@ -192,7 +192,8 @@ async def on_sku_status(webhook: w.SkuStatusChange, ctx: Context) -> str:
 
 async def on_inventory_changed(webhook: w.InventoryChangedByShop, ctx: Context) -> str:
     """Type 71: stock changed on TikTok's side; the SKU's total after the change. A listing
-    stocked in one warehouse learns that warehouse's quantity too."""
+    stocked in one warehouse learns that warehouse's quantity too. Reports are ordered by
+    TikTok's `occurred_at` among themselves (each webhook type has its own clock)."""
     data = webhook.data
     listing = await ctx.uow.listings.get_by_external(webhook.delivery.shop_id, data.product_id)
     if listing is None:

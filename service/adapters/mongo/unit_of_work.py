@@ -301,6 +301,9 @@ class MongoUnitOfWork:
                 },
             )
         names = set(change.fields)
+        if collection == LISTINGS and "external_product_id" in names:
+            # The key webhooks find a listing by follows the id it is made of.
+            names.add("external_key")
         if stored.get("push_pending"):
             names.add("push_pending")  # never cleared here: see _settle_push_flags
         update: Document = {
