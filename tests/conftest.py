@@ -48,6 +48,7 @@ def make_settings(services: dict[str, str], **overrides: object) -> Settings:
         "tiktok_app_secret": "",
         "tiktok_access_token": "",
         "tiktok_shop_id": "",
+        "tiktok_warehouse_map": "wh-main:7068517275539719942",
     }
     values.update(overrides)
     return Settings.model_validate(values)

@@ -107,7 +107,7 @@ async def test_a_burst_is_pushed_once_with_the_last_quantity_and_stale_changes_c
 
 
 async def test_other_products_and_warehouses_are_told_apart() -> None:
-    bus, stored, _ = setup(linked())
+    bus, _stored, _ = setup(linked())
     outcomes = await bus.apply_platform(
         [
             stock(3, 1, product="p-unknown"),

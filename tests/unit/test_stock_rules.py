@@ -53,7 +53,8 @@ def test_the_newest_version_per_warehouse_wins_and_a_stale_one_changes_nothing()
     assert with_stock(other, "w1", 99, version=10) is None  # a redelivery
     assert with_stock(other, "w1", 99, version=9) is None  # late and older
     same = with_stock(other, "w1", 5, version=11)
-    assert same is not None and same.stock_revision == other.stock_revision  # nothing to push
+    assert same is not None
+    assert same.stock_revision == other.stock_revision
 
 
 def test_a_change_by_hand_keeps_the_version_so_the_platform_s_next_change_wins() -> None:
@@ -63,15 +64,18 @@ def test_a_change_by_hand_keeps_the_version_so_the_platform_s_next_change_wins()
     assert by_hand is not None
     assert (by_hand.stock[0].quantity, by_hand.stock[0].version) == (8, 10)
     platform = with_stock(by_hand, "w1", 4, version=11)
-    assert platform is not None and platform.stock[0].quantity == 4
+    assert platform is not None
+    assert platform.stock[0].quantity == 4
 
 
 def test_prices_follow_versions_and_keep_tiktok_s_currency_once_listed() -> None:
     priced = with_price(listing(), 1200, "USD", version=3)
-    assert priced is not None and (priced.price, priced.price_revision) == (1200, 1)
+    assert priced is not None
+    assert (priced.price, priced.price_revision) == (1200, 1)
     assert with_price(priced, 1300, "USD", version=3) is None
     unlisted = with_price(priced, 900, "EUR", version=4)
-    assert unlisted is not None and unlisted.currency == "EUR"  # not on TikTok yet: free
+    assert unlisted is not None
+    assert unlisted.currency == "EUR"
     listed = priced.model_copy(update={"external_product_id": "729"})
     with pytest.raises(CurrencyMismatch, match="TikTok sells this listing in USD"):
         with_price(listed, 900, "EUR", version=5)
@@ -84,7 +88,7 @@ def test_the_warehouse_map_is_read_strictly_and_an_unknown_warehouse_is_named() 
     with pytest.raises(UnknownWarehouse, match=r"'wh-9' is not mapped .* \(mapped: wh-1, wh-2\)"):
         tiktok_warehouse(mapping, "wh-9")
     for bad in ("wh-1", "wh-1:", ":7068", "a:1,a:2"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="platformId:tiktokId|mapped twice"):
             parse_warehouse_map(bad)
 
 

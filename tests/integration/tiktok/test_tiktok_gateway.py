@@ -1064,7 +1064,8 @@ async def test_warehouses_categories_and_attributes_come_from_tiktok(
     attributes = {
         a.id: a for a in await tiktok.gateway.category_attributes(tiktok.shop_id, "700101")
     }
-    assert attributes["100392"].required and attributes["100392"].name == "Skin Type"
+    assert attributes["100392"].required
+    assert attributes["100392"].name == "Skin Type"
     assert [(c.attribute_id, c.value_id) for c in attributes["101002"].required_if] == [
         ("101001", "1010011")
     ]
