@@ -88,7 +88,7 @@ def test_the_warehouse_map_is_read_strictly_and_an_unknown_warehouse_is_named() 
     with pytest.raises(UnknownWarehouse, match=r"'wh-9' is not mapped .* \(mapped: wh-1, wh-2\)"):
         tiktok_warehouse(mapping, "wh-9")
     for bad in ("wh-1", "wh-1:", ":7068", "a:1,a:2"):
-        with pytest.raises(ValueError, match="platformId:tiktokId|mapped twice"):
+        with pytest.raises(ValueError, match=r"platformId:tiktokId|mapped twice"):
             parse_warehouse_map(bad)
 
 
