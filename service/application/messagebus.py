@@ -234,11 +234,16 @@ class MessageBus:
         """
         if not events:
             return []
-        async for attempt in retries.MESSAGE.context(on=DatabaseUnavailable):
-            with attempt:
-                return await self._commit_once(  # type: ignore[no-any-return]
-                    Route(stock.apply_platform_changes), events
-                )
+        # A conflict that outlasted `retries.CONFLICT` (the pusher records its pushes on the
+        # same listings) is tried again here rather than handed back to Kafka: the versions
+        # make a second run harmless.
+        shops = {e.shop_id or self.config.default_shop_id for e in events}
+        with self.pusher.storing(shops):
+            async for attempt in retries.MESSAGE.context(on=(DatabaseUnavailable, WriteConflict)):
+                with attempt:
+                    return await self._commit_once(  # type: ignore[no-any-return]
+                        Route(stock.apply_platform_changes), events
+                    )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     # --- webhooks --------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 rate limit.
 
 A stored change wakes its listing here (`wake`). A listing is pushed once no change has come
-for `quiet_seconds`, or at the latest `max_delay_seconds` after the first change it has not
-pushed, whichever is sooner; changes that arrive meanwhile are pushed together, so a burst of
-thousands of changes for a few SKUs costs about one call per SKU. A change by hand
-(`at_once`) is pushed without waiting. Each push reads the listing afresh and sends its newest
-state, so the last quantity wins. The calls themselves wait for the shop's rate limit in the
-TikTok adapter.
+for its shop for `quiet_seconds`, or at the latest `max_delay_seconds` after the first change it
+has not pushed, whichever is sooner; changes that arrive meanwhile are pushed together, so a
+burst of thousands of changes for a few SKUs costs about one call per SKU. The pause is the
+shop's, not the listing's, and the shop is not paused while a batch of its changes is being
+stored (`storing`): during a flash sale every SKU waits for the burst to end (or for the
+longest delay), instead of being pushed whenever its own changes, or the database, pause. A change
+by hand (`at_once`) is pushed without waiting. Each push reads the listing afresh and sends its
+newest state, so the last quantity wins. The calls themselves wait for the shop's rate limit in
+the TikTok adapter.
 
 What is pushed is marked by revision (`stockPushedRevision`, `pricePushedRevision`) after
 TikTok accepted it; a change stored meanwhile stays pending and is pushed by the next round.
@@ -17,7 +20,7 @@ TikTok accepted it; a change stored meanwhile stays pending and is pushed by the
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import structlog
@@ -43,7 +46,6 @@ PUSHED_FIELDS = (
 @dataclass
 class _Due:
     first: float
-    last: float
     at_once: bool
 
 
@@ -70,6 +72,8 @@ class CatalogPusher:
         self.retry = retry_seconds
         self._concurrency = concurrency
         self._pending: dict[str, dict[str, _Due]] = {}
+        self._last_change: dict[str, float] = {}  # per shop
+        self._storing: dict[str, int] = {}  # per shop: batches of changes being stored
         self._signals: dict[str, asyncio.Event] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
@@ -82,16 +86,33 @@ class CatalogPusher:
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
+        self._last_change[shop_id] = now
         pending = self._pending.setdefault(shop_id, {})
         due = pending.get(listing_id)
         if due is None:
-            pending[listing_id] = _Due(now, now, at_once)
+            pending[listing_id] = _Due(now, at_once)
         else:
-            due.last = now
             due.at_once = due.at_once or at_once
         self._signals.setdefault(shop_id, asyncio.Event()).set()
         if shop_id not in self._tasks:
             self._tasks[shop_id] = loop.create_task(self._drain(shop_id), name=f"push-{shop_id}")
+
+    @contextlib.contextmanager
+    def storing(self, shop_ids: Iterable[str]) -> Iterator[None]:
+        """A batch of the shops' changes is being stored: their pause starts after it."""
+        shops = set(shop_ids)
+        for shop_id in shops:
+            self._storing[shop_id] = self._storing.get(shop_id, 0) + 1
+        try:
+            yield
+        finally:
+            now = asyncio.get_running_loop().time()
+            for shop_id in shops:
+                self._storing[shop_id] -= 1
+                self._last_change[shop_id] = now
+                signal = self._signals.get(shop_id)
+                if signal is not None:
+                    signal.set()
 
     def pending(self) -> int:
         """Listings waiting for their push, in every shop."""
@@ -127,14 +148,15 @@ class CatalogPusher:
         try:
             while pending:
                 now = loop.time()
+                quiet_at = (
+                    math.inf
+                    if self._storing.get(shop_id)
+                    else self._last_change.get(shop_id, now) + self.quiet
+                )
                 ready: list[str] = []
                 next_due = math.inf
                 for listing_id, due in pending.items():
-                    at = (
-                        now
-                        if due.at_once
-                        else min(due.last + self.quiet, due.first + self.max_delay)
-                    )
+                    at = now if due.at_once else min(quiet_at, due.first + self.max_delay)
                     if at <= now:
                         ready.append(listing_id)
                     else:
@@ -146,6 +168,7 @@ class CatalogPusher:
                     continue
                 for listing_id in ready:
                     del pending[listing_id]
+                log.info("pushing stock and price", shop_id=shop_id, listings=len(ready))
 
                 async def bounded(listing_id: str) -> None:
                     async with slots:

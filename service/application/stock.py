@@ -10,6 +10,7 @@ TikTok's stock webhooks (27 inventory status, 50 SKU status, 71 stock changed on
 update the listing's copy of TikTok's state.
 """
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -55,17 +56,23 @@ async def apply_platform_changes(
     carry or a price in another currency is rejected.
     """
     outcomes: list[ChangeOutcome] = []
-    touched: dict[str, Listing] = {}
+    products = sorted({(ctx.shop(e.shop_id), e.local_product_id) for e in events})
+    # One lookup per product (each by its unique key), all at once.
+    found = await asyncio.gather(*(ctx.uow.listings.get_by_product(s, p) for s, p in products))
+    seen: dict[str, Listing] = {
+        f"{s}/{p}": listing for (s, p), listing in zip(products, found, strict=True) if listing
+    }
+    touched: set[str] = set()
     for event in events:
         shop_id = ctx.shop(event.shop_id)
-        listing = touched.get(f"{shop_id}/{event.local_product_id}")
-        if listing is None:
-            listing = await ctx.uow.listings.get_by_product(shop_id, event.local_product_id)
+        key = f"{shop_id}/{event.local_product_id}"
+        listing = seen.get(key)
         if listing is None:
             outcomes.append(
                 ChangeOutcome(event.event_id, "skipped", f"no listing for {event.local_product_id}")
             )
             continue
+        seen[key] = listing
         try:
             changed = _applied(event, listing, ctx)
         except (UnknownWarehouse, CurrencyMismatch, InvalidRequest) as exc:
@@ -74,13 +81,17 @@ async def apply_platform_changes(
         if changed is None:
             outcomes.append(ChangeOutcome(event.event_id, "stale", f"version {event.version}"))
             continue
-        touched[f"{shop_id}/{event.local_product_id}"] = changed
+        seen[key] = changed
+        touched.add(key)
         outcomes.append(ChangeOutcome(event.event_id, "applied", f"listing {listing.id}"))
-    for listing in touched.values():
-        stamped = listing.model_copy(update={"updated_at": later(utcnow(), listing.updated_at)})
-        ctx.uow.listings.save(stamped)
-        if stamped.stock_pending or stamped.price_pending:
-            _push_after_commit(ctx, stamped, at_once=False)
+    for key, listing in seen.items():
+        if key in touched:
+            listing = listing.model_copy(update={"updated_at": later(utcnow(), listing.updated_at)})
+            ctx.uow.listings.save(listing)
+        # Pending ones are woken even when this batch changed nothing: a run of the batch
+        # before may have stored them and then met a conflict, which drops its wake-ups.
+        if listing.stock_pending or listing.price_pending:
+            _push_after_commit(ctx, listing, at_once=False)
     return outcomes
 
 

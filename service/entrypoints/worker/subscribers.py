@@ -8,6 +8,7 @@ instead of failing before the handler.
 
 import os
 import socket
+import time
 from typing import Any
 
 import structlog
@@ -116,10 +117,17 @@ def platform_subscriber(
                 readable.append((record, PLATFORM_EVENT.validate_json(body)))
             except ValidationError as exc:
                 await dead_letters.set_aside(record, f"unreadable: {exc}"[:1000])
+        started = time.perf_counter()
         outcomes = await bus.apply_platform([event for _, event in readable])
         for (record, _), outcome in zip(readable, outcomes, strict=True):
             if outcome.status == "rejected":
                 await dead_letters.set_aside(record, outcome.detail)
+        log.info(
+            "platform changes stored",
+            size=len(records),
+            applied=sum(o.status == "applied" for o in outcomes),
+            seconds=round(time.perf_counter() - started, 3),
+        )
         # Returning commits the batch's offsets: every change is stored or set aside.
 
 
