@@ -58,7 +58,11 @@ def apply_update(listing: Listing, changes: dict[str, Any], now: datetime) -> Li
     """The listing with the changes applied; a pushed listing whose content changed is outdated."""
     # Validated afresh: the changes arrive as plain values (attributes as dicts).
     updated = Listing.model_validate(
-        {**listing.model_dump(), **changes, "updated_at": later(now, listing.updated_at)}
+        {
+            **listing.model_dump(by_alias=False),
+            **changes,
+            "updated_at": later(now, listing.updated_at),
+        }
     )
     content_changed = any(getattr(listing, f) != getattr(updated, f) for f in _CONTENT_FIELDS)
     if content_changed and listing.sync_status == "synced":
