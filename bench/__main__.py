@@ -5,7 +5,7 @@ import asyncio
 import logging
 import uuid
 
-from bench import ingress_throughput, stats_aggregation
+from bench import catalog_pushes, ingress_throughput, stats_aggregation
 from service.adapters.mongo.database import Database
 from service.settings import Settings
 
@@ -17,6 +17,7 @@ async def main() -> None:
     try:
         print(await stats_aggregation.run(db))
         print(await ingress_throughput.run(settings))
+        print(await catalog_pushes.run(settings))
     finally:
         await db.client.drop_database(settings.mongodb_database)
         await db.close()

@@ -3,10 +3,11 @@ listing into Python and counting there (the seed's way), on the same data and da
 
 import uuid
 
-from bench.timing import median_seconds, peak_bytes, report
-from service.adapters.mongo.database import Database
 from service.adapters.mongo.listings import MongoListings
 from service.adapters.mongo.orders import MongoOrders
+
+from bench.timing import median_seconds, peak_bytes, report
+from service.adapters.mongo.database import Database
 from service.domain.stats import ListingGroup, OrderGroup, channel_stats
 from tests import factories
 

@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic.alias_generators import to_camel
 
-from contracts.entities import JobKind, JobStatus, ListingStatus, OrderStatus, SyncStatus
+from contracts.entities import (
+    JobKind,
+    JobStatus,
+    ListingStatus,
+    OrderStatus,
+    ProductAttribute,
+    SyncStatus,
+)
 from contracts.text import CleanLine, CleanText
 from contracts.wire import WireModel
 
@@ -56,6 +63,8 @@ def _non_empty(value: str) -> str:
 RequiredTitle = Annotated[Title, AfterValidator(_non_empty)]
 ProductId = Annotated[CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)]
 ExternalProductId = Annotated[CleanLine, Field(max_length=200)]
+TikTokId = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[0-9A-Za-z_-]+$")]
+Attributes = Annotated[list[ProductAttribute], Field(max_length=100)]
 
 
 class Command(WireModel):
@@ -77,6 +86,9 @@ class CreateListing(Command):
     currency: CurrencyCode = "USD"
     image_url: Url | None = None
     metadata: Metadata = Field(default_factory=dict)
+    category_id: TikTokId | None = None
+    attributes: Attributes = Field(default_factory=list)
+    brand_id: TikTokId | None = None
 
 
 class ListListings(Command):
@@ -110,10 +122,13 @@ class UpdateListing(Command):
     image_url: Url | None = None
     status: ListingStatus | None = None
     metadata: Metadata | None = None
+    category_id: TikTokId | None = None
+    attributes: Attributes | None = None
+    brand_id: TikTokId | None = None
 
     @model_validator(mode="after")
     def _required_fields_stay_set(self) -> Self:
-        for name in ("title", "currency", "status", "metadata"):
+        for name in ("title", "currency", "status", "metadata", "attributes"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{to_camel(name)} cannot be null")
         return self
@@ -133,6 +148,47 @@ class DeleteListing(Command):
 class PushListing(Command):
     command: Literal["listings.push"] = "listings.push"
     id: Id
+
+
+class SetStock(Command):
+    """Set a listing's stock in one warehouse by hand, as an `inventory.changed` from the
+    platform would: stored, then pushed to TikTok (inventory update, every warehouse of the
+    SKU). `warehouseId` is the platform's (`TIKTOK_WAREHOUSE_MAP`)."""
+
+    command: Literal["listings.setStock"] = "listings.setStock"
+    id: Id
+    warehouse_id: Id
+    quantity: int = Field(ge=0, le=1_000_000_000, description="units for sale now")
+
+
+class SetPrice(Command):
+    """Set a listing's price by hand, as a `price.changed` would: stored, then pushed to TikTok
+    (price update) once the product is active."""
+
+    command: Literal["listings.setPrice"] = "listings.setPrice"
+    id: Id
+    price: int = Field(gt=0, description="minor units of `currency`")
+    currency: CurrencyCode | None = Field(default=None, description="the listing's if absent")
+
+
+class ListWarehouses(Command):
+    """The shop's TikTok warehouses, each with the platform ids mapped to it."""
+
+    command: Literal["warehouses.list"] = "warehouses.list"
+
+
+class ListCategories(Command):
+    """TikTok's category tree for the shop (flat; `parentId` "0" for roots)."""
+
+    command: Literal["categories.list"] = "categories.list"
+    keyword: Annotated[CleanLine, Field(max_length=100)] | None = None
+
+
+class GetCategoryAttributes(Command):
+    """A leaf category's attributes: which a listing must carry, and their values."""
+
+    command: Literal["categories.attributes"] = "categories.attributes"
+    category_id: TikTokId
 
 
 class StartCatalogSync(Command):
@@ -345,6 +401,11 @@ AdminCommand = Annotated[
     | UpdateListing
     | DeleteListing
     | PushListing
+    | SetStock
+    | SetPrice
+    | ListWarehouses
+    | ListCategories
+    | GetCategoryAttributes
     | StartCatalogSync
     | ListSyncs
     | GetLastSync

@@ -21,13 +21,60 @@ JobStatus = Literal["running", "completed", "failed"]
 ReverseRequestKind = Literal["cancellation", "return", "aftersales"]
 ReconciliationTrigger = Literal["schedule", "command"]
 ReconciliationStatus = Literal["running", "completed", "failed"]
+#: TikTok's audit of a product, as the listing shows it: `pending` while TikTok reviews it (or
+#: pre-approved it in an invite-only category), `failed` with reasons, `approved`.
+AuditStatus = Literal["none", "pending", "failed", "approved"]
 
 #: Each vocabulary once, as the Literal above; these tuples are derived from it.
 LISTING_STATUSES: Final[tuple[ListingStatus, ...]] = get_args(ListingStatus)
 SYNC_STATUSES: Final[tuple[SyncStatus, ...]] = get_args(SyncStatus)
+AUDIT_STATUSES: Final[tuple[AuditStatus, ...]] = get_args(AuditStatus)
 ORDER_STATUSES: Final[tuple[OrderStatus, ...]] = get_args(OrderStatus)
 
 Currency = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+
+
+class WarehouseStock(WireModel):
+    """The platform's stock of a listing in one TikTok warehouse, as the service wants TikTok
+    to have it."""
+
+    warehouse_id: str = Field(description="TikTok's warehouse id")
+    quantity: int = Field(ge=0, description="units for sale in that warehouse")
+    version: int = Field(
+        default=0,
+        ge=0,
+        description="the platform's version of the newest change applied; an older one is stale",
+    )
+
+
+class WarehouseQuantity(WireModel):
+    """TikTok's copy of a listing's stock in one warehouse."""
+
+    warehouse_id: str
+    quantity: int
+
+
+class AttributeValue(WireModel):
+    """A value by TikTok's id, or a custom one by name."""
+
+    id: str | None = Field(default=None, max_length=50)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class ProductAttribute(WireModel):
+    """A product attribute of the listing's TikTok category (`categories.attributes`): values by
+    TikTok's value id, or by name where the attribute takes custom values."""
+
+    id: str = Field(min_length=1, max_length=50)
+    values: list[AttributeValue] = Field(min_length=1, max_length=50)
+
+
+class AuditReason(WireModel):
+    """One reason TikTok gave for failing its audit (product detail's `audit_failed_reasons`)."""
+
+    position: str = ""
+    reasons: list[str] = Field(default_factory=list)
+    suggestions: list[str] = Field(default_factory=list)
 
 
 class Listing(WireModel):
@@ -52,8 +99,55 @@ class Listing(WireModel):
         ),
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # What TikTok needs to accept the product (`categories.list`, `categories.attributes`).
+    category_id: str | None = Field(
+        default=None, description="TikTok leaf category; else metadata.categoryId, the default"
+    )
+    attributes: list[ProductAttribute] = Field(default_factory=list)
+    brand_id: str | None = None
+    external_sku_id: str | None = Field(default=None, description="TikTok's id of the one SKU")
+    # Stock and price follow the platform: the desired state is stored here first, then pushed
+    # with TikTok's light calls; a revision above its pushed revision is still to push.
+    stock: list[WarehouseStock] = Field(default_factory=list)
+    stock_revision: int = Field(default=0, description="bumped by every change of `stock`")
+    stock_pushed_revision: int = Field(default=0, description="the revision TikTok has")
+    price_version: int = Field(
+        default=0, description="the platform's version of the newest price applied"
+    )
+    price_revision: int = Field(default=0, description="bumped by every change of the price")
+    price_pushed_revision: int = Field(default=0, description="the revision TikTok has")
+    push_error: str | None = Field(
+        default=None, description="why the last stock or price push failed; None once one works"
+    )
+    # TikTok's copy, as its answers and webhooks (27, 50, 71) report it.
+    tiktok_stock: list[WarehouseQuantity] = Field(default_factory=list)
+    tiktok_stock_total: int | None = None
+    tiktok_stock_updated_at: datetime | None = Field(
+        default=None, description="TikTok's time of the last stock change it reported (71)"
+    )
+    inventory_status: str | None = Field(
+        default=None, description="TikTok's SUFFICIENT_STOCK, LOW_STOCK or OUT_OF_STOCK"
+    )
+    inventory_status_at: datetime | None = Field(
+        default=None, description="TikTok's time of that status (27)"
+    )
+    sku_status: str | None = Field(default=None, description="TikTok's SKU status (webhook 50)")
+    # TikTok's audit of the last create or edit (webhook 37, product detail).
+    audit_status: AuditStatus = "none"
+    audit_reasons: list[AuditReason] = Field(default_factory=list)
+    audit_updated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def stock_pending(self) -> bool:
+        """A stock change TikTok does not have yet."""
+        return self.stock_revision > self.stock_pushed_revision
+
+    @property
+    def price_pending(self) -> bool:
+        """A price change TikTok does not have yet."""
+        return self.price_revision > self.price_pushed_revision
 
 
 class OrderItem(WireModel):
@@ -352,3 +446,56 @@ class ShopWebhooks(WireModel):
     missing: list[str] = Field(default_factory=list)
     partner_center_types: list[str] = Field(default_factory=list)
     error: str | None = None
+
+
+# --- TikTok's catalog, as the admin commands answer it -----------------------------------------
+
+
+class Warehouse(WireModel):
+    """One of the shop's TikTok warehouses (Get Warehouse List 202309)."""
+
+    id: str
+    name: str
+    type: str = Field(description="SALES_WAREHOUSE or RETURN_WAREHOUSE")
+    is_default: bool = False
+    status: str = Field(default="", description="TikTok's effect_status: ENABLED, DISABLED...")
+    platform_warehouse_ids: list[str] = Field(
+        default_factory=list, description="the platform's ids mapped to it (TIKTOK_WAREHOUSE_MAP)"
+    )
+
+
+class Category(WireModel):
+    """A node of TikTok's category tree (Get Categories 202309); products go in leaves."""
+
+    id: str
+    parent_id: str = Field(description='"0" for a root')
+    name: str
+    is_leaf: bool
+    permission_statuses: list[str] = Field(default_factory=list)
+
+
+class CategoryAttributeValue(WireModel):
+    id: str
+    name: str
+
+
+class AttributeCondition(WireModel):
+    """TikTok's VALUE_ID_MATCH: choosing this value of that attribute makes another required."""
+
+    attribute_id: str
+    value_id: str
+
+
+class CategoryAttribute(WireModel):
+    """A category's attribute (Get Category Attributes 202309). `required` product attributes
+    must be on a listing before it is pushed; `required_if` lists `(attributeId, valueId)`
+    choices that make it required."""
+
+    id: str
+    name: str
+    type: str = Field(description="PRODUCT_PROPERTY or SALES_PROPERTY")
+    required: bool = False
+    customizable: bool = True
+    multiple: bool = False
+    values: list[CategoryAttributeValue] = Field(default_factory=list)
+    required_if: list[AttributeCondition] = Field(default_factory=list)

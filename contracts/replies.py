@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from contracts import commands as c
 from contracts.entities import (
     CatalogSync,
+    Category,
+    CategoryAttribute,
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
@@ -17,6 +19,7 @@ from contracts.entities import (
     Listing,
     Reconciliation,
     ShopWebhooks,
+    Warehouse,
 )
 from contracts.wire import WireModel
 
@@ -55,6 +58,19 @@ class ListingsReply(WireModel):
 
 class DeletedReply(WireModel):
     deleted: bool
+
+
+class WarehousesReply(WireModel):
+    warehouses: list[Warehouse]
+
+
+class CategoriesReply(WireModel):
+    categories: list[Category]
+
+
+class CategoryAttributesReply(WireModel):
+    category_id: str
+    attributes: list[CategoryAttribute]
 
 
 class SyncReply(WireModel):
@@ -172,6 +188,11 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.UpdateListing: ListingReply,
     c.DeleteListing: DeletedReply,
     c.PushListing: ListingReply,
+    c.SetStock: ListingReply,
+    c.SetPrice: ListingReply,
+    c.ListWarehouses: WarehousesReply,
+    c.ListCategories: CategoriesReply,
+    c.GetCategoryAttributes: CategoryAttributesReply,
     c.StartCatalogSync: SyncReply,
     c.ListSyncs: SyncsReply,
     c.GetLastSync: MaybeSyncReply,

@@ -10,6 +10,9 @@ ADMIN_COMMANDS: Final = "tiktok-shop.admin.commands.v1"
 ADMIN_REPLIES: Final = "tiktok-shop.admin.replies.v1"
 #: Domain events for any subscriber (tiktok.order.received, tiktok.product.synced, ...).
 EVENTS: Final = "tiktok-shop.events.v1"
+#: Stock and price changes published by platform services (`contracts.platform`), keyed by
+#: product id.
+PLATFORM_CATALOG: Final = "tiktok-shop.platform-catalog.v1"
 #: Messages that could not be processed, with their origin and the reason in headers.
 DEAD_LETTER: Final = "tiktok-shop.dead-letter.v1"
 
@@ -19,5 +22,6 @@ PARTITIONS: Final = {
     ADMIN_COMMANDS: 6,
     ADMIN_REPLIES: 3,
     EVENTS: 6,
+    PLATFORM_CATALOG: 6,
     DEAD_LETTER: 1,
 }

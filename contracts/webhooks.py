@@ -73,6 +73,10 @@ RETURN_STATUS_CHANGE: Final = 12
 AFTERSALES_REQUEST_STATUS_UPDATE: Final = 64
 RMA_STATUS_UPDATE: Final = 65
 REFUND_SUCCESS: Final = 67
+INVENTORY_STATUS_CHANGE: Final = 27
+PRODUCT_AUDIT_STATUS_CHANGE: Final = 37
+SKU_STATUS_CHANGE: Final = 50
+INVENTORY_CHANGED_BY_SHOP: Final = 71
 
 TIKTOK_TYPE_NAMES: Final[Mapping[int, str]] = {
     1: "ORDER_STATUS_CHANGE",
@@ -126,7 +130,7 @@ EVENT_API_TYPES: Final[frozenset[str]] = frozenset(
 
 #: The types the service acts on and therefore subscribes to, by TikTok's type number. The
 #: legacy 2 is left out: 11 and 12 carry the same changes, and both would apply each twice.
-SUBSCRIBED_TYPES: Final[tuple[int, ...]] = (1, 3, 4, 5, 6, 7, 11, 12, 64, 65, 67)
+SUBSCRIBED_TYPES: Final[tuple[int, ...]] = (1, 3, 4, 5, 6, 7, 11, 12, 27, 37, 50, 64, 65, 67, 71)
 
 SeedWebhookType = Literal[
     "order.created",
@@ -154,7 +158,15 @@ class TikTokEnvelope(Loose):
 
     def notification_id(self, raw: bytes) -> str:
         """TikTok's id for this delivery, else a stable id derived from the exact body bytes
-        (a redelivery of the same body is then recognised as a duplicate)."""
+        (a redelivery of the same body is then recognised as a duplicate).
+
+        Type 71 is told apart by its `data.event_id` (TikTok's deduplication key for it), so a
+        redelivery under another notification id is still one change.
+        """
+        if _loose_int(self.type) == INVENTORY_CHANGED_BY_SHOP and isinstance(self.data, dict):
+            event_id = _id_text(self.data.get("event_id"))
+            if isinstance(event_id, str) and event_id:
+                return f"inventory-event:{event_id}"
         return self.tts_notification_id or self.event_id or body_id(raw)
 
 
@@ -411,6 +423,88 @@ class RefundSuccess(Notification):
     data: RefundSuccessData
 
 
+class InventoryDistribution(Loose):
+    total_quantity: LooseInt = None
+    available_quantity: LooseInt = None
+
+
+class InventoryStatusData(Loose):
+    product_id: TikTokId
+    sku_id: TikTokId
+    current_inventory_status: str | None = None
+    inventory_distribution: InventoryDistribution | None = None
+    update_time: LooseInt = None
+
+
+class InventoryStatusChange(Notification):
+    """Type 27: a SKU's stock crossed SUFFICIENT_STOCK / LOW_STOCK / OUT_OF_STOCK."""
+
+    type: Literal[27]
+    data: InventoryStatusData
+
+
+class AuditData(Loose):
+    status: str | None = None
+    pre_approved_reasons: list[str] = Field(default_factory=list)
+
+
+class ProductAuditData(Loose):
+    product_id: TikTokId
+    audit: AuditData = Field(default_factory=AuditData)
+    update_time: LooseInt = None
+
+
+class ProductAuditStatusChange(Notification):
+    """Type 37 PRODUCT_AUDIT_STATUS_CHANGE: TikTok's verdict on a created or edited product
+    (AUDITING, APPROVED, FAILED, PRE_APPROVED); the reasons of a failure are in product detail."""
+
+    type: Literal[37]
+    data: ProductAuditData
+
+
+class SkuStatus(Loose):
+    sku_id: TikTokId
+    status: str | None = None
+    deactivation_source: str | None = None
+
+
+class SkuStatusData(Loose):
+    product_id: TikTokId
+    skus: list[SkuStatus] = Field(default_factory=list)
+    update_time: LooseInt = None
+
+
+class SkuStatusChange(Notification):
+    """Type 50: SKUs created, deleted, activated or deactivated."""
+
+    type: Literal[50]
+    data: SkuStatusData
+
+
+class QuantitySnapshot(Loose):
+    total_quantity: LooseInt = None
+    total_available_quantity: LooseInt = None
+
+
+class InventoryChangedData(Loose):
+    """Its own shape: numeric ids, `occurred_at` ISO-8601 UTC, `event_id` for deduplication."""
+
+    event_id: TikTokId
+    occurred_at: datetime | None = None
+    product_id: TikTokId
+    sku_id: TikTokId
+    quantity_snapshot_after_change: QuantitySnapshot = Field(default_factory=QuantitySnapshot)
+    change_detail: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class InventoryChangedByShop(Notification):
+    """Type 71: stock changed on TikTok's side (Seller Center, an order): the SKU's totals after
+    the change. Deduplicated by `data.event_id`."""
+
+    type: Literal[71]
+    data: InventoryChangedData
+
+
 class UnknownNotification(Notification):
     """A type the service does not handle (yet): stored and acknowledged, never refused."""
 
@@ -494,6 +588,10 @@ TIKTOK_MODELS: Final[Mapping[int, type[Notification]]] = {
     AFTERSALES_REQUEST_STATUS_UPDATE: AftersalesRequestStatusUpdate,
     RMA_STATUS_UPDATE: RmaStatusUpdate,
     REFUND_SUCCESS: RefundSuccess,
+    INVENTORY_STATUS_CHANGE: InventoryStatusChange,
+    PRODUCT_AUDIT_STATUS_CHANGE: ProductAuditStatusChange,
+    SKU_STATUS_CHANGE: SkuStatusChange,
+    INVENTORY_CHANGED_BY_SHOP: InventoryChangedByShop,
 }
 
 SEED_MODELS: Final[Mapping[str, type[SeedForm]]] = {

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from contracts import topics
 from contracts.commands import AdminCommand
 from contracts.events import DomainEvent
+from contracts.platform import PlatformEvent
 from contracts.replies import REPLY_TYPES, ErrorReply
 from contracts.webhooks import WebhookMessage
 from service.bootstrap import Worker
@@ -23,7 +24,9 @@ TikTok Shop sales channel for the 86d commerce platform.
 
 Admin commands go to the commands topic with `reply_to` and `correlation_id` headers; the reply
 (the operation's reply model, or an ErrorReply with a code) comes back on `reply_to` with the
-same correlation id. Domain events go out on the events topic keyed by entity id.
+same correlation id. Domain events go out on the events topic keyed by entity id. Platform
+services publish stock and price changes (inventory.changed, price.changed) to the
+platform-catalog topic, keyed by product id.
 """
 
 
@@ -36,6 +39,7 @@ def document() -> str:
         topic_admin_commands=topics.ADMIN_COMMANDS,
         topic_events=topics.EVENTS,
         topic_dead_letter=topics.DEAD_LETTER,
+        topic_platform_catalog=topics.PLATFORM_CATALOG,
         admin_api_token="unused",  # noqa: S106 (never served)
     )
     broker = Worker(settings).broker
@@ -65,6 +69,7 @@ def document() -> str:
     # not lost before the handler); the document says what the topics carry.
     _describe(doc, "admin-commands:Message:Payload", AdminCommand)
     _describe(doc, "webhooks:Message:Payload", list[WebhookMessage])
+    _describe(doc, "platform-catalog:Message:Payload", list[PlatformEvent])
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 

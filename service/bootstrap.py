@@ -22,8 +22,13 @@ from service.application import jobs, reconciliation
 from service.application.context import AppConfig
 from service.application.messagebus import MessageBus
 from service.application.outbox import OutboxRelay
+from service.application.pushing import CatalogPusher
 from service.entrypoints.worker.spawner import TaskSpawner
-from service.entrypoints.worker.subscribers import command_subscriber, webhook_subscriber
+from service.entrypoints.worker.subscribers import (
+    command_subscriber,
+    platform_subscriber,
+    webhook_subscriber,
+)
 from service.entrypoints.worker.tiktok import tiktok_gateway
 from service.settings import Settings
 
@@ -36,6 +41,7 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
         topics.ADMIN_REPLIES: topics.PARTITIONS[topics.ADMIN_REPLIES],
         settings.topic_events: topics.PARTITIONS[topics.EVENTS],
         settings.topic_dead_letter: topics.PARTITIONS[topics.DEAD_LETTER],
+        settings.topic_platform_catalog: topics.PARTITIONS[topics.PLATFORM_CATALOG],
     }
 
 
@@ -55,6 +61,8 @@ def app_config(settings: Settings) -> AppConfig:
         reconcile_interval=settings.reconcile_interval,
         reconcile_overlap=settings.reconcile_overlap,
         carrier_map=tuple(sorted(settings.tiktok_carrier_map.items())),
+        warehouse_map=settings.warehouse_map,
+        default_category_id=settings.tiktok_category_id or None,
     )
 
 
@@ -85,6 +93,11 @@ class Worker:
             config=app_config(settings),
             reconciliations=self.reconciliations,
         )
+        self.bus.pusher = CatalogPusher(
+            self.bus.context,
+            quiet_seconds=settings.stock_push_quiet_seconds,
+            max_delay_seconds=settings.stock_push_max_delay_seconds,
+        )
         dead_letters = DeadLetters(self.broker, settings.topic_dead_letter)
         webhook_subscriber(
             self.broker,
@@ -102,6 +115,15 @@ class Worker:
             group_id=settings.kafka_group_id,
             max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         )
+        platform_subscriber(
+            self.broker,
+            self.bus,
+            dead_letters,
+            topic=settings.topic_platform_catalog,
+            group_id=f"{settings.kafka_group_id}-platform",
+            batch_size=settings.platform_batch_size,
+            max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
+        )
 
     async def start(self) -> None:
         await ensure_topics(
@@ -116,12 +138,15 @@ class Worker:
         self.relay.start()
         # Every worker ticks; the database lease lets one of them reconcile each due shop.
         self.spawner.spawn(reconciliation.schedule(self.bus.context), name="reconcile-schedule")
+        # Stock and price stored by a worker that stopped before pushing them.
+        await self.bus.pusher.resume()
 
     async def ready(self) -> bool:
         return await self.db.ping() and await self.broker.ping(timeout=1.0)
 
     async def stop(self) -> None:
         await self.broker.stop()
+        await self.bus.pusher.close()
         await self.spawner.close()
         await self.relay.stop()
         await self.tiktok.aclose()

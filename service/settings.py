@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from service.domain.stock import parse_warehouse_map
 
 PRODUCTION_API = "https://open-api.tiktokglobalshop.com"
 SANDBOX_API = "https://open-api-sandbox.tiktokglobalshop.com"
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     tiktok_default_inventory: int = Field(default=0, ge=0)
     # The carrier named when an order is marked shipped with a tracking number.
     tiktok_shipping_provider_id: str = ""
+    # The platform's warehouse ids and the TikTok warehouses they stand for:
+    # "platformId:tiktokId,...". A stock change for a warehouse not named here is refused.
+    tiktok_warehouse_map: str = ""
+    # Stock and price pushes: a listing goes once its changes have paused this long, or at
+    # the latest this long after its first change not pushed.
+    stock_push_quiet_seconds: float = Field(default=0.5, ge=0)
+    stock_push_max_delay_seconds: float = Field(default=5.0, ge=0)
 
     # Order lifecycle: webhook registration, reconciliation, carriers.
     public_webhook_url: str = Field(
@@ -61,10 +69,14 @@ class Settings(BaseSettings):
     topic_admin_commands: str = topics.ADMIN_COMMANDS
     topic_events: str = topics.EVENTS
     topic_dead_letter: str = topics.DEAD_LETTER
+    topic_platform_catalog: str = topics.PLATFORM_CATALOG
 
     # The worker.
     webhook_batch_size: int = Field(
         default=200, ge=1, le=5000, description="webhooks read and applied per unit of work"
+    )
+    platform_batch_size: int = Field(
+        default=1000, ge=1, le=10000, description="stock and price changes per unit of work"
     )
     outbox_sweep_seconds: float = Field(
         default=60.0, gt=0, description="how often leftover events are looked for"
@@ -84,6 +96,17 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("tiktok_warehouse_map")
+    @classmethod
+    def _warehouse_map(cls, value: str) -> str:
+        parse_warehouse_map(value)  # refuse a malformed map at start, not at the first event
+        return value
+
+    @property
+    def warehouse_map(self) -> dict[str, str]:
+        """`TIKTOK_WAREHOUSE_MAP` as {platform warehouse id: TikTok warehouse id}."""
+        return parse_warehouse_map(self.tiktok_warehouse_map)
 
     @field_validator(
         "tiktok_app_key", "tiktok_shop_id", "tiktok_api_base_url", "public_webhook_url"

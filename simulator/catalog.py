@@ -315,9 +315,8 @@ class CatalogRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    # TikTok refuses image URIs it did not host. While the service still sends listing URLs as
-    # URIs, the simulator accepts them unless told otherwise (config, env or control endpoint).
-    require_uploaded_images: bool = False
+    # TikTok refuses image URIs it did not host (uploaded through its image API).
+    require_uploaded_images: bool = True
     # Creations per shop per UTC day for shops without their own limit.
     daily_product_limit: int = Field(default=NEW_SHOP_DAILY_LIMIT, ge=0)
     # Seconds of the simulator's clock between submission and the audit's verdict.

@@ -33,9 +33,8 @@ class SimulatorConfig:
     demo_webhook_url: str | None = None
     demo_products: int = 0
     demo_orders: int = 0
-    # Refuse image URIs not uploaded through the image API, as TikTok does. Off while the
-    # service still sends listing URLs as URIs; tests switch it on through /_sim/catalog/rules.
-    require_uploaded_images: bool = False
+    # Refuse image URIs not uploaded through the image API, as TikTok does.
+    require_uploaded_images: bool = True
     # Seconds (of the simulator's clock) a product waits for TikTok's audit.
     audit_delay_seconds: int = 300
 
@@ -61,7 +60,7 @@ class SimulatorConfig:
             rate_limit_per_second=float(rate) if rate not in ("", "0", "off") else None,
             rate_limit_burst=int(burst) if burst else None,
             random_seed=int(seed) if seed else None,
-            require_uploaded_images=values.get("SIM_REQUIRE_UPLOADED_IMAGES", "")
-            in ("1", "true", "yes"),
+            require_uploaded_images=values.get("SIM_REQUIRE_UPLOADED_IMAGES", "1")
+            not in ("0", "false", "no"),
             audit_delay_seconds=int(values.get("SIM_AUDIT_DELAY_SECONDS", "300")),
         )

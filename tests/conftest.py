@@ -57,11 +57,13 @@ def make_settings(services: dict[str, str], **overrides: object) -> Settings:
         "topic_admin_commands": run_topic("commands"),
         "topic_events": run_topic("events"),
         "topic_dead_letter": run_topic("dead-letter"),
+        "topic_platform_catalog": run_topic("platform-catalog"),
         "admin_api_token": "test-admin-token",
         "tiktok_app_key": "",
         "tiktok_app_secret": "",
         "tiktok_access_token": "",
         "tiktok_shop_id": "",
+        "tiktok_warehouse_map": "wh-main:7068517275539719942",
     }
     values.update(overrides)
     return Settings.model_validate(values)

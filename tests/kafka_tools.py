@@ -158,3 +158,33 @@ async def events_on(
     """The events on the settings' events topic now (read to its end) that `where` picks."""
     records = await read_to_end(settings.kafka_bootstrap_servers, settings.topic_events)
     return [e for e in (json.loads(r.value) for r in records) if where(e)]
+
+
+def seed_webhook(webhook_type: str, shop_id: str, payload: dict[str, Any]) -> WebhookMessage:
+    import hashlib
+
+    body = {"type": webhook_type, "payload": payload}
+    nid = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return WebhookMessage(
+        notification_id=nid,
+        source="seed",
+        webhook_type=webhook_type,
+        shop_id=shop_id,
+        received_at=utcnow(),
+        correlation_id=f"c-{nid[:8]}",
+        body=body,
+    )
+
+
+async def publish_many(
+    bootstrap_servers: str, topic: str, messages: list[tuple[bytes | None, bytes]]
+) -> None:
+    """Publish (key, value) pairs in order with one producer; return once all are acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for key, value in messages]
+        for future in sent:
+            await future
+    finally:
+        await producer.stop()

@@ -17,6 +17,7 @@ from service.settings import Settings
 from simulator.app import create_app
 from simulator.config import SimulatorConfig
 from tests.conftest import make_settings, run_topic
+from tests.images import ImageHost, image_host
 from tests.kafka_tools import delete_topics
 from tests.support import eventually, free_port, serve
 
@@ -29,6 +30,7 @@ class SimWorker:
     worker: Worker
     admin: httpx.AsyncClient  # the worker's admin API, token set
     sim: httpx.AsyncClient  # the simulator's control API
+    images: ImageHost  # where listing images are served from
     ingress_url: str | None = None  # the webhook address TikTok should use (PUBLIC_WEBHOOK_URL)
 
     @property
@@ -76,6 +78,7 @@ def sim_settings(
         topic_webhooks=run_topic(f"sim-{run}.webhooks"),
         topic_events=run_topic(f"sim-{run}.events"),
         topic_dead_letter=run_topic(f"sim-{run}.dead-letter"),
+        topic_platform_catalog=run_topic(f"sim-{run}.platform-catalog"),
         **{"reconcile_interval": 0, **overrides},
     )
 
@@ -96,6 +99,7 @@ async def sim_worker(
     *,
     ingress: bool = False,
     subscribe: bool = False,
+    webhooks: bool = False,
     settings: dict[str, Any] | None = None,
     **sim: Any,
 ) -> AsyncIterator[SimWorker]:
@@ -103,13 +107,16 @@ async def sim_worker(
 
     `ingress` also serves a webhook ingress publishing to the worker's topic, its address as
     `PUBLIC_WEBHOOK_URL`; `subscribe` registers that address for every type in the simulator
-    up front, as a seller's console would (else the service registers it: `webhooks.register`).
+    up front, as a seller's console would (else the service registers it: `webhooks.register`);
+    `webhooks` is both. Listing images are served by an image host of its own (`images`).
     """
+    if webhooks:
+        ingress = subscribe = True
     run = uuid.uuid4().hex[:8]
     shop = f"sim-shop-{run}"
     ingress_port = free_port() if ingress else None
     public_url = f"http://127.0.0.1:{ingress_port}{INGRESS_PATH}" if ingress_port else ""
-    async with serve(create_app(simulator_config(shop, **sim))) as sim_url:
+    async with serve(create_app(simulator_config(shop, **sim))) as sim_url, image_host() as images:
         worker_settings = sim_settings(
             services, sim_url, shop, run, public_webhook_url=public_url, **(settings or {})
         )
@@ -140,7 +147,7 @@ async def sim_worker(
                             f"/_sim/shops/{shop}/webhook", json={"url": public_url}
                         )
                         assert hooked.status_code == 200, hooked.text
-                yield SimWorker(shop, worker, admin, sim_http, public_url or None)
+                yield SimWorker(shop, worker, admin, sim_http, images, public_url or None)
         finally:
             await worker.db.client.drop_database(worker_settings.mongodb_database)
             await worker.stop()

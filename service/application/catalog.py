@@ -10,7 +10,7 @@ from contracts.entities import CatalogSync, JobFailure, Listing, SyncFailure
 from contracts.events import CatalogSynced
 from service.application import jobs, listings
 from service.application.context import Context
-from service.application.errors import Conflict
+from service.application.errors import Conflict, GatewayError, tiktok_failed
 from service.application.ports import DatabaseUnavailable, Keys, PageRequest
 from service.domain.ids import new_id
 from service.domain.remote import RemoteProduct
@@ -178,3 +178,48 @@ async def apply_remote_product(ctx: Context, shop_id: str, product: RemoteProduc
             updated_at=now,
         )
     )
+
+
+# --- TikTok's catalog: warehouses, categories, attributes ------------------------------------
+
+
+async def list_warehouses(cmd: c.ListWarehouses, ctx: Context) -> r.WarehousesReply:
+    """`warehouses.list`: the shop's TikTok warehouses, each with the platform warehouse ids
+    `TIKTOK_WAREHOUSE_MAP` maps to it."""
+    shop_id = ctx.shop(cmd.shop_id)
+    try:
+        found = await ctx.tiktok.warehouses(shop_id)
+    except GatewayError as exc:
+        raise tiktok_failed("TikTok did not list the warehouses", exc) from exc
+    mapped: dict[str, list[str]] = {}
+    for platform_id, tiktok_id in ctx.config.warehouse_map.items():
+        mapped.setdefault(tiktok_id, []).append(platform_id)
+    return r.WarehousesReply(
+        warehouses=[
+            w.model_copy(update={"platform_warehouse_ids": sorted(mapped.get(w.id, []))})
+            for w in found
+        ]
+    )
+
+
+async def list_categories(cmd: c.ListCategories, ctx: Context) -> r.CategoriesReply:
+    """`categories.list`: TikTok's category tree for the shop, flat (`keyword` narrows it)."""
+    try:
+        found = await ctx.tiktok.categories(ctx.shop(cmd.shop_id), cmd.keyword or None)
+    except GatewayError as exc:
+        raise tiktok_failed("TikTok did not list the categories", exc) from exc
+    return r.CategoriesReply(categories=found)
+
+
+async def category_attributes(
+    cmd: c.GetCategoryAttributes, ctx: Context
+) -> r.CategoryAttributesReply:
+    """`categories.attributes`: a leaf category's attributes, which say what a listing in it
+    must carry (`required`, `requiredIf`) and the values TikTok knows."""
+    try:
+        found = await ctx.tiktok.category_attributes(ctx.shop(cmd.shop_id), cmd.category_id)
+    except GatewayError as exc:
+        raise tiktok_failed(
+            f"TikTok did not list category {cmd.category_id}'s attributes", exc
+        ) from exc
+    return r.CategoryAttributesReply(category_id=cmd.category_id, attributes=found)

@@ -1,13 +1,15 @@
 """What every handler is given: its unit of work, the other ports and the few settings the
 rules need (the shape of cosmicpython's `bootstrap` injecting dependencies into handlers)."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from service import retries
+from service.application.errors import Conflict
 from service.application.ports import (
     Jobs,
+    Pushes,
     Reconciliations,
     Spawner,
     TikTokGateway,
@@ -49,6 +51,17 @@ class AppConfig:
     reconcile_overlap: float = 300.0
     #: Platform carrier name -> TikTok shipping provider id or name (`TIKTOK_CARRIER_MAP`).
     carrier_map: tuple[tuple[str, str], ...] = ()
+    # The platform's warehouse ids -> TikTok's (TIKTOK_WAREHOUSE_MAP).
+    warehouse_map: Mapping[str, str] = field(default_factory=dict)
+    # The category of a listing that names none (TIKTOK_CATEGORY_ID).
+    default_category_id: str | None = None
+
+
+class NoPushes:
+    """A pusher that pushes nothing (a context without one)."""
+
+    def wake(self, shop_id: str, listing_id: str, *, at_once: bool = False) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,10 +77,22 @@ class Context:
     new_uow: Callable[[], UnitOfWork]
     reconciliations: Reconciliations
     reconcile_drift_hook: DriftHook = no_drift_hook
+    pushes: Pushes = field(default_factory=NoPushes)
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""
         return shop_id or self.config.default_shop_id
+
+    def require_tiktok(self, shop_id: str) -> None:
+        """Raise `Conflict` when TikTok cannot be called for the shop: no credentials are
+        configured, or the seller must authorize the shop again."""
+        if not self.tiktok.enabled(shop_id):
+            why = (
+                "TikTok Shop credentials are not configured"
+                if not self.config.configured
+                else "the seller must authorize the shop again (see settings)"
+            )
+            raise Conflict(f"TikTok cannot be called for shop {shop_id}: {why}")
 
     def fresh(self) -> "Context":
         """The same ports with a unit of work of its own."""

@@ -91,8 +91,12 @@ class AuthorizationRequired(GatewayError):
 
 
 def tiktok_failed(action: str, error: GatewayError) -> AppError:
-    """The answer for an operation TikTok refused: `unavailable` when a later try may work."""
+    """The answer for an operation TikTok refused: `unavailable` when a later try may work,
+    `conflict` when the service's state forbids the call (no credentials, the seller must
+    authorize the shop again), else `tiktok_error` with TikTok's code."""
     message = f"{action}: {error.message}"
+    if isinstance(error, NotConfigured | AuthorizationRequired):
+        return Conflict(message)
     if error.retryable:
         return Unavailable(message, tiktok_code=error.code)
     return TikTokFailed(message, tiktok_code=error.code)

@@ -4,7 +4,7 @@ webhooks change on them."""
 from contracts import commands as c
 from contracts import replies as r
 from contracts import webhooks as w
-from contracts.entities import Listing
+from contracts.entities import AuditReason, Listing
 from contracts.events import ProductFailed, ProductSynced
 from service.application import budget
 from service.application.context import Context
@@ -19,16 +19,28 @@ from service.domain.listings import (
     follow_status,
     new_listing,
 )
-from service.domain.time import later, utcnow
+from service.domain.stock import missing_attributes
+from service.domain.tiktok_status import audit_status
+from service.domain.time import from_unix, later, utcnow
 
 # What a push changes on the listing: written as a patch, so that a retry never pushes twice.
 PUSH_FIELDS = (
     "external_product_id",
+    "external_sku_id",
     "status",
     "sync_status",
     "last_synced_at",
     "error",
     "updated_at",
+    "stock_pushed_revision",
+    "price_pushed_revision",
+    "tiktok_stock",
+    "tiktok_stock_total",
+    "tiktok_stock_updated_at",
+    "push_error",
+    "audit_status",
+    "audit_reasons",
+    "audit_updated_at",
 )
 
 
@@ -121,7 +133,13 @@ async def push_listing(cmd: c.PushListing, ctx: Context) -> r.ListingReply:
 async def push(ctx: Context, listing: Listing) -> Listing:
     """Create or edit the listing's product on TikTok and record the outcome on the listing
     (`tiktok.product.synced` or `tiktok.product.failed`). Without TikTok credentials the listing
-    comes back unchanged, as in the seed."""
+    comes back unchanged, as in the seed.
+
+    Before anything is written or uploaded, the listing is checked against its category's
+    attributes (Get Category Attributes, kept by the gateway): one that lacks a required
+    attribute fails, the attribute named. The push carries the listing's stock and price, so
+    both count as pushed; TikTok audits the product again (`auditStatus` pending).
+    """
     if not ctx.tiktok.enabled(listing.shop_id):
         return listing
     now = later(utcnow(), listing.updated_at)
@@ -130,17 +148,33 @@ async def push(ctx: Context, listing: Listing) -> Listing:
             ctx, listing, "A TikTok product needs at least one image: set imageUrl first"
         )
     try:
+        missing = await _missing_attribute(ctx, listing)
+        if missing is not None:
+            return _record_failure(ctx, listing, missing)
         remote = await ctx.tiktok.push_product(listing.shop_id, listing)
     except GatewayError as exc:
         return _record_failure(ctx, listing, exc.message)
     pushed = listing.model_copy(
         update={
             "external_product_id": remote.external_product_id,
+            "external_sku_id": remote.sku_id or listing.external_sku_id,
             "status": remote.status or "pending",
             "sync_status": "synced",
             "last_synced_at": now,
             "error": None,
             "updated_at": now,
+            "stock_pushed_revision": listing.stock_revision,
+            "price_pushed_revision": listing.price_revision,
+            "tiktok_stock": list(remote.stock) or listing.tiktok_stock,
+            "tiktok_stock_total": sum(q.quantity for q in remote.stock)
+            if remote.stock
+            else listing.tiktok_stock_total,
+            "tiktok_stock_updated_at": None if remote.stock else listing.tiktok_stock_updated_at,
+            "push_error": None,
+            "audit_status": "pending",
+            "audit_reasons": [],
+            # TikTok's clock stamps its verdicts; ours must not make the next one look old.
+            "audit_updated_at": None,
         }
     )
     event = ProductSynced(
@@ -148,6 +182,25 @@ async def push(ctx: Context, listing: Listing) -> Listing:
     )
     ctx.uow.listings.patch(pushed, PUSH_FIELDS, [event])
     return pushed
+
+
+async def _missing_attribute(ctx: Context, listing: Listing) -> str | None:
+    """Why TikTok would refuse the listing's attributes, or None (no category: the gateway
+    says so)."""
+    category = (
+        listing.category_id or listing.metadata.get("categoryId") or ctx.config.default_category_id
+    )
+    if not category:
+        return None
+    attributes = await ctx.tiktok.category_attributes(listing.shop_id, str(category))
+    missing = missing_attributes(listing, attributes)
+    if not missing:
+        return None
+    named = ", ".join(f"{a.id} ({a.name})" for a in missing)
+    return (
+        f"TikTok category {category} requires the product attribute {named}: "
+        "set it in the listing's attributes (see categories.attributes)"
+    )
 
 
 def _record_failure(ctx: Context, listing: Listing, error: str) -> Listing:
@@ -218,3 +271,55 @@ async def on_product_status_change(webhook: w.ProductStatusChange, ctx: Context)
         f"listing {listing.id} marked for refresh: TikTok reports {data.status!r}{said} and "
         f"{why_not}"
     )
+
+
+def _push_once_active(ctx: Context, listing: Listing) -> None:
+    # TikTok takes a price only from an active product: one that waited goes out now.
+    if listing.status == "active" and (listing.price_pending or listing.stock_pending):
+        pushes = ctx.pushes
+        ctx.uow.after_commit(lambda: pushes.wake(listing.shop_id, listing.id, at_once=True))
+
+
+def audit_keys(webhook: w.ProductAuditStatusChange) -> Keys:
+    return Keys(listing_products={(webhook.delivery.shop_id, webhook.data.product_id)})
+
+
+async def on_audit_status_change(webhook: w.ProductAuditStatusChange, ctx: Context) -> str:
+    """Type 37: TikTok's verdict on the product's audit shows on the listing (`auditStatus`,
+    `auditReasons`). A failure's reasons come from product detail (the webhook carries none);
+    approved makes the listing active. A verdict older than the one shown changes nothing."""
+    shop_id = webhook.delivery.shop_id
+    data = webhook.data
+    listing = await ctx.uow.listings.get_by_external(shop_id, data.product_id)
+    if listing is None:
+        return f"no listing links product {data.product_id}"
+    at = from_unix(data.update_time) if data.update_time else webhook.delivery.received_at
+    if listing.audit_updated_at is not None and at < listing.audit_updated_at:
+        return f"listing {listing.id} unchanged (older verdict)"
+    status = audit_status(data.audit.status)
+    changes: dict[str, object] = {
+        "audit_status": status,
+        "audit_reasons": [],
+        "audit_updated_at": at,
+        "updated_at": later(utcnow(), listing.updated_at),
+    }
+    if status == "approved":
+        changes["status"] = "active"
+    elif status == "failed":
+        changes["status"] = "rejected"
+        changes["audit_reasons"] = await _audit_reasons(ctx, shop_id, data.product_id)
+    changed = listing.model_copy(update=changes)
+    ctx.uow.listings.save(changed)
+    _push_once_active(ctx, changed)
+    return f"listing {listing.id} audit {status}"
+
+
+async def _audit_reasons(ctx: Context, shop_id: str, product_id: str) -> list[AuditReason]:
+    if not ctx.tiktok.enabled(shop_id):
+        return []
+    try:
+        audit = await ctx.tiktok.product_audit(shop_id, product_id)
+    except GatewayError as exc:
+        # The verdict stands without its reasons; the page shows why they are missing.
+        return [AuditReason(position="unknown", reasons=[f"not read from TikTok: {exc.message}"])]
+    return list(audit.reasons)

@@ -21,6 +21,7 @@ import structlog
 from contracts import commands as c
 from contracts import webhooks as w
 from contracts.events import WebhookReceived
+from contracts.platform import PlatformEvent
 from contracts.wire import WireModel
 from service import retries
 from service.application import (
@@ -33,6 +34,7 @@ from service.application import (
     reverse_flows,
     shops,
     stats,
+    stock,
     webhook_subscriptions,
 )
 from service.application.context import AppConfig, Context, DriftHook, no_drift_hook
@@ -48,6 +50,7 @@ from service.application.ports import (
     Views,
     WriteConflict,
 )
+from service.application.pushing import CatalogPusher
 from service.domain.ids import stable_id
 
 log = structlog.get_logger(__name__)
@@ -83,6 +86,11 @@ HANDLERS: Mapping[type, Route] = {
     c.UpdateListing: Route(listings.update_listing),
     c.DeleteListing: Route(listings.delete_listing, repeatable=False),
     c.PushListing: Route(listings.push_listing, repeatable=False),
+    c.SetStock: Route(stock.set_stock),
+    c.SetPrice: Route(stock.set_price),
+    c.ListWarehouses: Route(catalog.list_warehouses),
+    c.ListCategories: Route(catalog.list_categories),
+    c.GetCategoryAttributes: Route(catalog.category_attributes),
     c.StartCatalogSync: Route(catalog.start_catalog_sync, repeatable=False),
     c.ListSyncs: Route(catalog.list_syncs),
     c.GetLastSync: Route(catalog.last_sync),
@@ -121,6 +129,10 @@ HANDLERS: Mapping[type, Route] = {
     w.RecipientAddressUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.PackageUpdate: Route(orders.on_order_refresh, orders.order_keys),
     w.ProductStatusChange: Route(listings.on_product_status_change, listings.product_keys),
+    w.ProductAuditStatusChange: Route(listings.on_audit_status_change, listings.audit_keys),
+    w.InventoryStatusChange: Route(stock.on_inventory_status, stock.stock_keys),
+    w.SkuStatusChange: Route(stock.on_sku_status, stock.stock_keys),
+    w.InventoryChangedByShop: Route(stock.on_inventory_changed, stock.stock_keys),
     w.SellerDeauthorization: Route(shops.on_deauthorization),
     w.UpcomingAuthorizationExpiration: Route(shops.on_authorization_expiring),
     w.UnknownNotification: Route(keep),
@@ -190,6 +202,7 @@ class MessageBus:
         reconciliations: Reconciliations,
         reconcile_drift_hook: DriftHook = no_drift_hook,
         handlers: Mapping[type, Route] = HANDLERS,
+        pusher: CatalogPusher | None = None,
     ) -> None:
         self.config = config
         self.handlers = handlers
@@ -200,6 +213,7 @@ class MessageBus:
         self._spawner = spawner
         self._reconciliations = reconciliations
         self._drift_hook = reconcile_drift_hook
+        self.pusher = pusher or CatalogPusher(self.context)
 
     def context(self) -> Context:
         """A context with a unit of work of its own."""
@@ -213,6 +227,7 @@ class MessageBus:
             new_uow=self._new_uow,
             reconciliations=self._reconciliations,
             reconcile_drift_hook=self._drift_hook,
+            pushes=self.pusher,
         )
 
     # --- commands ------------------------------------------------------------------------
@@ -248,6 +263,30 @@ class MessageBus:
                 result = await route.handler(message, ctx)
                 await ctx.uow.commit()
                 return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # --- platform changes ------------------------------------------------------------------
+
+    async def apply_platform(self, events: Sequence[PlatformEvent]) -> list[stock.ChangeOutcome]:
+        """Store a batch of the platform's stock and price changes (in offset order) and say
+        what became of each; the pusher sends them to TikTok after the commit.
+
+        The batch is one unit of work, run again from a fresh read when a listing changed
+        meanwhile (versions make that harmless). Raises `DatabaseUnavailable` when the database
+        stayed away through `retries.MESSAGE`: the caller hands the batch back to Kafka.
+        """
+        if not events:
+            return []
+        # A conflict that outlasted `retries.CONFLICT` (the pusher records its pushes on the
+        # same listings) is tried again here rather than handed back to Kafka: the versions
+        # make a second run harmless.
+        shops = {e.shop_id or self.config.default_shop_id for e in events}
+        with self.pusher.storing(shops):
+            async for attempt in retries.MESSAGE.context(on=(DatabaseUnavailable, WriteConflict)):
+                with attempt:
+                    return await self._commit_once(  # type: ignore[no-any-return]
+                        Route(stock.apply_platform_changes), events
+                    )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     # --- webhooks --------------------------------------------------------------------------

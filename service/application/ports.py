@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from contracts.entities import (
     CatalogSync,
+    Category,
+    CategoryAttribute,
     ChannelOrder,
     Job,
     JobFailure,
@@ -27,12 +29,14 @@ from contracts.entities import (
     Reconciliation,
     SyncFailure,
     SyncStatus,
+    Warehouse,
+    WarehouseQuantity,
 )
 from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
-from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.shops import ShopAuthorization
 from service.domain.stats import ListingGroup, OrderGroup
@@ -199,6 +203,9 @@ class Views(Protocol):
         """Up to `limit` of the shop's listings flagged `needs_refresh` (TikTok changed their
         product and could not be asked what it is now), the longest waiting first."""
 
+    async def pending_pushes(self) -> list[tuple[str, str]]:
+        """(shop id, listing id) of every listing with stock or price TikTok lacks."""
+
 
 # --- events ---------------------------------------------------------------------------------
 
@@ -281,6 +288,13 @@ class Jobs(Protocol):
 
     async def reap(self) -> int:
         """Close every running job whose worker stopped beating; how many were closed."""
+
+
+class Pushes(Protocol):
+    """Where a stored stock or price change asks to be pushed to TikTok (the pusher)."""
+
+    def wake(self, shop_id: str, listing_id: str, *, at_once: bool = False) -> None:
+        """Push the listing's pending changes soon (`at_once`: without waiting for more)."""
 
 
 class Spawner(Protocol):
@@ -438,8 +452,31 @@ class TikTokGateway(Protocol):
     async def register_webhook(self, shop_id: str, event_type: str, address: str) -> None:
         """Register (or move) one event type's address (Event API 202309)."""
 
+    # --- reconciliation -------------------------------------------------------------------------
 
-# --- reconciliation -------------------------------------------------------------------------
+    # --- catalog ---------------------------------------------------------------------------
+
+    async def update_stock(self, shop_id: str, listing: Listing) -> list[WarehouseQuantity]:
+        """Set the listing's SKU stock in every warehouse of `listing.stock` (Update Inventory
+        202309: every warehouse of the SKU at once); answers TikTok's copy after the call.
+        GatewayError when TikTok refused the SKU, with its reasons per warehouse."""
+
+    async def update_price(self, shop_id: str, listing: Listing) -> None:
+        """Set the listing's SKU price (Update Price 202309; TikTok takes it only while the
+        product is active)."""
+
+    async def warehouses(self, shop_id: str) -> list[Warehouse]:
+        """The shop's warehouses (Get Warehouse List 202309)."""
+
+    async def categories(self, shop_id: str, keyword: str | None = None) -> list[Category]:
+        """TikTok's category tree for the shop, flat (Get Categories 202309)."""
+
+    async def category_attributes(self, shop_id: str, category_id: str) -> list[CategoryAttribute]:
+        """A leaf category's attributes (Get Category Attributes 202309); kept for a while,
+        since every push of a listing checks them."""
+
+    async def product_audit(self, shop_id: str, external_product_id: str) -> RemoteAudit:
+        """TikTok's audit of the product, with the reasons of a failure (product detail)."""
 
 
 @dataclass(frozen=True)
@@ -512,6 +549,17 @@ class ConnectionCheck:
 
     error: str | None = None
     needs_reauthorization: bool = False
+
+
+class UploadedImages(Protocol):
+    """Images already uploaded to TikTok's image API, by (shop, source URL): the same image is
+    not uploaded twice."""
+
+    async def uri(self, shop_id: str, url: str) -> str | None:
+        """TikTok's URI of the image at `url`, if it was uploaded for the shop."""
+
+    async def remember(self, shop_id: str, url: str, uri: str) -> None:
+        """The image at `url` is on TikTok as `uri`."""
 
 
 class ShopDirectory(Protocol):

@@ -114,8 +114,7 @@ async def reconcile_orders(cmd: c.ReconcileOrders, ctx: Context) -> r.Reconcilia
     or after `jobs.COMMAND_WAIT` seconds in progress. While another run of the shop is going,
     answers that one."""
     shop_id = ctx.shop(cmd.shop_id)
-    if not ctx.tiktok.enabled(shop_id):
-        raise InvalidRequest(f"TikTok cannot be called for shop {shop_id}")
+    ctx.require_tiktok(shop_id)
     started = await start(ctx, shop_id, "command", due_only=False)
     if started is None:
         running, _ = await ctx.reconciliations.history(shop_id, PageRequest(1, 1))

@@ -61,11 +61,6 @@ SHIP_FIELDS = ("status", "tracking_number", "tracking_url", "updated_at")
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _callable(ctx: Context, shop_id: str) -> None:
-    if not ctx.tiktok.enabled(shop_id):
-        raise InvalidRequest(f"TikTok cannot be called for shop {shop_id}")
-
-
 def _request(
     order: ChannelOrder, kind: ReverseRequestKind, request_id: str | None
 ) -> ReverseRequest:
@@ -125,7 +120,7 @@ def _with_order(event: Event, order: ChannelOrder) -> Event:
 
 async def _order(ctx: Context, shop_id: str, order_id: str) -> ChannelOrder:
     order = await orders.load(ctx, shop_id, order_id)
-    _callable(ctx, shop_id)
+    ctx.require_tiktok(shop_id)
     return order
 
 

@@ -68,8 +68,7 @@ async def register_webhooks(cmd: c.RegisterWebhooks, ctx: Context) -> r.Webhooks
     shop_id = ctx.shop(cmd.shop_id)
     if not ctx.config.public_webhook_url:
         raise InvalidRequest(NO_ADDRESS)
-    if not ctx.tiktok.enabled(shop_id):
-        raise InvalidRequest(f"TikTok cannot be called for shop {shop_id}")
+    ctx.require_tiktok(shop_id)
     try:
         return r.WebhooksReply(webhooks=await register(ctx, shop_id))
     except GatewayError as exc:
@@ -79,8 +78,7 @@ async def register_webhooks(cmd: c.RegisterWebhooks, ctx: Context) -> r.Webhooks
 async def list_webhooks(cmd: c.ListWebhooks, ctx: Context) -> r.WebhooksReply:
     """`webhooks.list`: what TikTok has registered for the shop, and what is missing."""
     shop_id = ctx.shop(cmd.shop_id)
-    if not ctx.tiktok.enabled(shop_id):
-        raise InvalidRequest(f"TikTok cannot be called for shop {shop_id}")
+    ctx.require_tiktok(shop_id)
     try:
         return r.WebhooksReply(webhooks=await shop_webhooks(ctx, shop_id))
     except GatewayError as exc:

@@ -36,22 +36,43 @@ def new_listing(cmd: CreateListing, shop_id: str, now: datetime) -> Listing:
         status="draft",
         sync_status="pending",
         metadata=cmd.metadata,
+        category_id=cmd.category_id,
+        attributes=cmd.attributes,
+        brand_id=cmd.brand_id,
         created_at=now,
         updated_at=now,
     )
 
 
 # Content a seller edits: once pushed, a change here makes the TikTok copy outdated.
-_CONTENT_FIELDS = frozenset({"title", "description", "price", "currency", "image_url"})
+_CONTENT_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "price",
+        "currency",
+        "image_url",
+        "category_id",
+        "attributes",
+        "brand_id",
+    }
+)
 
 
 def apply_update(listing: Listing, changes: dict[str, Any], now: datetime) -> Listing:
     """The listing with the changes applied; a pushed listing whose content changed is outdated."""
-    updated = listing.model_copy(update={**changes, "updated_at": later(now, listing.updated_at)})
+    # Validated afresh: the changes arrive as plain values (attributes as dicts).
+    updated = Listing.model_validate(
+        {
+            **listing.model_dump(by_alias=False),
+            **changes,
+            "updated_at": later(now, listing.updated_at),
+        }
+    )
     content_changed = any(getattr(listing, f) != getattr(updated, f) for f in _CONTENT_FIELDS)
     if content_changed and listing.sync_status == "synced":
         updated = updated.model_copy(update={"sync_status": "outdated"})
-    return Listing.model_validate(updated.model_dump())
+    return updated
 
 
 def follow_status(

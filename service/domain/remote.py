@@ -6,7 +6,15 @@ The TikTok adapter turns the API's shapes into these; the application never sees
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts.entities import Address, ListingStatus, OrderItem, OrderStatus
+from contracts.entities import (
+    Address,
+    AuditReason,
+    AuditStatus,
+    ListingStatus,
+    OrderItem,
+    OrderStatus,
+    WarehouseQuantity,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,19 @@ class RemoteProduct:
     updated_at: datetime | None
     external_status: str = ""
     status_reason: str | None = None
+    # The first SKU's id and stock per warehouse, when the answer carries them.
+    sku_id: str | None = None
+    stock: tuple[WarehouseQuantity, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoteAudit:
+    """TikTok's audit of a product as product detail reports it."""
+
+    status: AuditStatus
+    listing_status: ListingStatus | None
+    reasons: tuple[AuditReason, ...] = ()
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from contracts.entities import ListingStatus, OrderStatus
+from contracts.entities import AuditStatus, ListingStatus, OrderStatus
 
 ORDER_STATUS_BY_NAME: Final[Mapping[str, OrderStatus]] = MappingProxyType(
     {
@@ -211,3 +211,18 @@ def order_status_rank(value: str | int | None) -> int:
     """How far along the order's lifecycle a status is (0 when unknown)."""
     name = canonical_order_status(value)
     return ORDER_STATUS_RANK.get(name, 0) if name else 0
+
+
+# TikTok's audit statuses (webhook 37, product detail 202309) as a listing shows them.
+_AUDIT_STATUSES: Final[Mapping[str, AuditStatus]] = {
+    "NONE": "none",
+    "AUDITING": "pending",
+    "PRE_APPROVED": "pending",
+    "FAILED": "failed",
+    "APPROVED": "approved",
+}
+
+
+def audit_status(value: str | None) -> AuditStatus:
+    """A listing's audit status for TikTok's (an unknown one counts as pending)."""
+    return _AUDIT_STATUSES.get((value or "NONE").upper(), "pending")

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.integration
 P = "/admin/tiktok-shop"
 
 
+ERROR = {"error", "code", "fields"}
+
 # Every admin path, written out as the seed's README and the design list them (`:id` stands for
 # the id the earlier steps made), with the top-level keys of its answer.
 LITERAL_PATHS: list[tuple[str, str, int, set[str]]] = [
@@ -36,15 +38,54 @@ LITERAL_PATHS: list[tuple[str, str, int, set[str]]] = [
     ("POST", "/admin/tiktok-shop/orders/:id/status", 200, {"order"}),
     ("PUT", "/admin/tiktok-shop/orders/:id/status", 200, {"order"}),
     ("GET", "/admin/tiktok-shop/jobs", 200, {"jobs", "total"}),
-    ("GET", "/admin/tiktok-shop/jobs/:id", 404, {"error", "code", "fields"}),
+    ("GET", "/admin/tiktok-shop/jobs/:id", 404, ERROR),
     # Without the app's key and secret there is nothing to exchange the code with.
-    ("POST", "/admin/tiktok-shop/shops/authorize", 400, {"error", "code", "fields"}),
+    ("POST", "/admin/tiktok-shop/shops/authorize", 400, ERROR),
     ("GET", "/admin/tiktok-shop/stats", 200, {"stats"}),
     (
         "GET",
         "/admin/tiktok-shop/settings",
         200,
-        {"status", "error", "configured", "shopId", "sandbox", "appKey"},
+        {
+            "status",
+            "error",
+            "needsReauthorization",
+            "configured",
+            "shopId",
+            "sandbox",
+            "appKey",
+            "webhooks",
+        },
+    ),
+    # The lifecycle and catalog paths need TikTok: without credentials each answers why (409:
+    # the service's state forbids it), unless the request itself is incomplete (400).
+    ("POST", "/admin/tiktok-shop/webhooks/register", 400, ERROR),
+    ("GET", "/admin/tiktok-shop/webhooks", 409, ERROR),
+    ("POST", "/admin/tiktok-shop/orders/reconcile", 409, ERROR),
+    ("GET", "/admin/tiktok-shop/reconciliations", 200, {"reconciliations", "total"}),
+    (
+        "POST",
+        "/admin/tiktok-shop/orders/:id/cancellation/approve",
+        409,
+        {"error", "code", "fields"},
+    ),
+    ("POST", "/admin/tiktok-shop/orders/:id/cancellation/reject", 400, ERROR),
+    ("POST", "/admin/tiktok-shop/orders/:id/return/approve", 409, ERROR),
+    ("POST", "/admin/tiktok-shop/orders/:id/return/reject", 400, ERROR),
+    ("GET", "/admin/tiktok-shop/orders/:id/reject-reasons", 409, ERROR),
+    ("POST", "/admin/tiktok-shop/orders/:id/cancel", 400, ERROR),
+    ("GET", "/admin/tiktok-shop/orders/:id/cancel-reasons", 409, ERROR),
+    ("GET", "/admin/tiktok-shop/orders/:id/shipping-providers", 409, ERROR),
+    ("POST", "/admin/tiktok-shop/orders/:id/ship", 400, ERROR),
+    ("POST", "/admin/tiktok-shop/listings/:id/stock", 400, ERROR),
+    ("POST", "/admin/tiktok-shop/listings/:id/price", 400, ERROR),
+    ("GET", "/admin/tiktok-shop/warehouses", 409, ERROR),
+    ("GET", "/admin/tiktok-shop/categories", 409, ERROR),
+    (
+        "GET",
+        "/admin/tiktok-shop/categories/:categoryId/attributes",
+        409,
+        {"error", "code", "fields"},
     ),
     ("POST", "/admin/tiktok-shop/listings/:id/delete", 200, {"deleted"}),
 ]
@@ -86,7 +127,7 @@ async def test_each_seed_path_requested_literally_answers_the_seed_shape(
 
     order = factories.order(shop, status="confirmed")
     await store(worker, order)
-    ids = {":id": "", ":localProductId": "p-literal"}
+    ids = {":id": "", ":localProductId": "p-literal", ":categoryId": "600001"}
     bodies: dict[str, dict[str, object]] = {
         "/admin/tiktok-shop/listings/create": {"localProductId": "p-literal", "title": "Mug"},
         "/admin/tiktok-shop/listings/:id/update": {"title": "Big mug"},
@@ -107,8 +148,8 @@ async def test_each_seed_path_requested_literally_answers_the_seed_shape(
         response = await admin_http.request(
             method, url, params={"shopId": shop}, json=bodies.get(literal)
         )
-        assert response.status_code == status, (method, literal, response.text)
         body = response.json()
+        assert response.status_code == status, (method, literal, response.text)
         assert set(body) == keys, (method, literal, body)
         entity = next((body[k] for k in ("listing", "order", "sync", "stats") if k in body), None)
         answers[(method, literal)] = entity if isinstance(entity, dict) else body

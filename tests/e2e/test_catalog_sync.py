@@ -37,7 +37,7 @@ async def test_catalog_sync_of_500_with_10_percent_refused(sw: SimWorker) -> Non
                     "localProductId": f"cat-{n}",
                     "title": title,
                     "price": 100 + n,
-                    "imageUrl": f"https://img.example/{n}.png",
+                    "imageUrl": sw.images.url(f"{n}"),
                 },
             )
         assert answer.status_code == 200, answer.text

@@ -24,6 +24,7 @@ NEEDED = [
     "UPCOMING_AUTHORIZATION_EXPIRATION",
     "CANCELLATION_STATUS_CHANGE",
     "RETURN_STATUS_CHANGE",
+    "PRODUCT_AUDIT_STATUS_CHANGE",
 ]
 
 
@@ -87,9 +88,12 @@ async def test_registering_makes_tiktok_send_every_needed_type_to_the_ingress(
         assert before["status"] == "connected"
         assert before["webhooks"]["missing"] == NEEDED
         assert before["webhooks"]["partnerCenterTypes"] == [
+            "INVENTORY_STATUS_CHANGE",
+            "SKU_STATUS_CHANGE",
             "AFTERSALES_REQUEST_STATUS_UPDATE",
             "RMA_STATUS_UPDATE",
             "REFUND_SUCCESS",
+            "INVENTORY_CHANGED_BY_SHOP",
         ]
         # Nothing registered: TikTok sends the order's webhook nowhere.
         external = await seed(sw, status="AWAITING_SHIPMENT")

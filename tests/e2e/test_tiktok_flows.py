@@ -79,7 +79,7 @@ async def create(sw: SimWorker, **fields: Any) -> dict[str, Any]:
 
 
 async def test_push_creates_then_edits_the_product_and_emits_events(sw: SimWorker) -> None:
-    listing = await create(sw, price=1299, imageUrl="https://img.example/mug.png")
+    listing = await create(sw, price=1299, imageUrl=sw.images.url("mug"))
     async with TopicReader(
         sw.worker.settings.kafka_bootstrap_servers, sw.worker.settings.topic_events
     ) as events:
@@ -132,9 +132,7 @@ async def product_failed_once(sw: SimWorker, listing_id: str, error: str) -> Non
 
 
 async def test_a_product_tiktok_refuses_is_failed_with_its_reason(sw: SimWorker) -> None:
-    listing = await create(
-        sw, title="Forbidden thing", price=100, imageUrl="https://i.example/a.png"
-    )
+    listing = await create(sw, title="Forbidden thing", price=100, imageUrl=sw.images.url("a"))
     await sw.sim_post("/_sim/faults", {"reject_titles_containing": "Forbidden"})
     try:
         failed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
@@ -148,7 +146,7 @@ async def test_a_product_tiktok_refuses_is_failed_with_its_reason(sw: SimWorker)
 async def test_deleting_a_pushed_listing_deletes_the_product_and_reports_failures(
     sw: SimWorker,
 ) -> None:
-    listing = await create(sw, price=100, imageUrl="https://i.example/a.png")
+    listing = await create(sw, price=100, imageUrl=sw.images.url("a"))
     pushed = (await sw.admin.post(f"/listings/{listing['id']}/push")).json()["listing"]
     external = pushed["externalProductId"]
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from contracts.entities import CatalogSync, ChannelOrder, Listing, Reconciliation, SyncFailure
+from contracts.entities import (
+    CatalogSync,
+    ChannelOrder,
+    Listing,
+    Reconciliation,
+    SyncFailure,
+)
 from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.adapters.tiktok.unconfigured import UnconfiguredTikTok
@@ -239,6 +245,13 @@ class FakeViews:
     async def listings_needing_refresh(self, shop_id: str, limit: int) -> list[Listing]:
         rows = [e for e, _ in self.stored.listings.values() if e.shop_id == shop_id]
         return [li for li in rows if li.needs_refresh][:limit]
+
+    async def pending_pushes(self) -> list[tuple[str, str]]:
+        return [
+            (e.shop_id, i)
+            for i, (e, _) in self.stored.listings.items()
+            if e.stock_pending or e.price_pending
+        ]
 
 
 class FakeJobs:

@@ -308,11 +308,15 @@ def test_the_needed_types_are_the_handled_ones_the_event_api_can_register() -> N
         "UPCOMING_AUTHORIZATION_EXPIRATION",
         "CANCELLATION_STATUS_CHANGE",
         "RETURN_STATUS_CHANGE",
+        "PRODUCT_AUDIT_STATUS_CHANGE",
     ]
     assert partner_center_types() == [
+        "INVENTORY_STATUS_CHANGE",
+        "SKU_STATUS_CHANGE",
         "AFTERSALES_REQUEST_STATUS_UPDATE",
         "RMA_STATUS_UPDATE",
         "REFUND_SUCCESS",
+        "INVENTORY_CHANGED_BY_SHOP",
     ]
 
 

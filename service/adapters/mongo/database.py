@@ -31,6 +31,8 @@ JOBS = "jobs"
 #: the big collections.
 REFRESH_MARKS = "refresh_marks"
 RECONCILIATIONS = "reconciliations"
+#: TikTok's URIs of the images uploaded per (shop, URL); `_id` a hash of both.
+UPLOADED_IMAGES = "tiktok_images"
 
 #: Collections whose documents carry an outbox of events still to publish.
 OUTBOX_COLLECTIONS = (LISTINGS, ORDERS, CATALOG_SYNCS, WEBHOOK_EVENTS, SHOPS, RECONCILIATIONS)
@@ -74,6 +76,7 @@ INDEXES: Mapping[str, list[IndexModel]] = {
         IndexModel([("shop_id", ASCENDING), ("started_at", DESCENDING), ("_id", DESCENDING)]),
         _OUTBOX,
     ],
+    UPLOADED_IMAGES: [],
 }
 
 

@@ -16,7 +16,9 @@ from service.application.ports import OutboxEntry
 
 M = TypeVar("M", bound=BaseModel)
 
-STORAGE_FIELDS = frozenset({"version", "write_id", "outbox", "outbox_unreadable", "external_key"})
+STORAGE_FIELDS = frozenset(
+    {"version", "write_id", "outbox", "outbox_unreadable", "external_key", "push_pending"}
+)
 
 
 def to_document(entity: BaseModel) -> Document:

@@ -243,6 +243,8 @@ class MongoUnitOfWork:
         expected = sum(1 for k in keys if self._changes[k].kind in ("replace", "patch"))
         if guarded and matched < expected:
             refused |= await self._overwritten(collection, guarded)
+        if collection == LISTINGS:
+            await self._settle_push_flags(keys)
         handed = [
             entry
             for key in keys
@@ -288,6 +290,28 @@ class MongoUnitOfWork:
         except ConnectionFailure as exc:
             raise DatabaseUnavailable(str(exc)) from exc
 
+    async def _settle_push_flags(self, keys: list[Key]) -> None:
+        """A patch (the pusher's record of what TikTok took) leaves `push_pending` as it was,
+        since a change may have been stored meanwhile. It is cleared only where nothing else
+        wrote the listing since it was read: the version is then exactly one above."""
+        clears = []
+        for key in keys:
+            doc = self._docs.get(key)
+            version = self._versions.get(key)
+            if self._changes[key].kind != "patch" or doc is None or version is None:
+                continue
+            if not _storage(LISTINGS, doc)["push_pending"]:
+                clears.append(
+                    UpdateOne(
+                        {"_id": key[1], "version": version + 1}, {"$set": {"push_pending": False}}
+                    )
+                )
+        if clears:
+            try:
+                await self._db.collection(LISTINGS).bulk_write(clears, ordered=False)
+            except ConnectionFailure as exc:
+                raise DatabaseUnavailable(str(exc)) from exc
+
     async def _overwritten(self, collection: str, ids: list[str]) -> set[str]:
         """Which guarded writes did not land: their documents carry another commit's mark."""
         docs = await self._find(collection, {"_id": {"$in": ids}}, {"write_id": True})
@@ -320,7 +344,10 @@ class MongoUnitOfWork:
             )
         names = set(change.fields)
         if collection == LISTINGS and "external_product_id" in names:
-            names.add("external_key")  # follows the TikTok product id it is derived from
+            # The key webhooks find a listing by follows the id it is made of.
+            names.add("external_key")
+        if stored.get("push_pending"):
+            names.add("push_pending")  # never cleared here: see _settle_push_flags
         update: Document = {
             "$set": {**{n: stored[n] for n in names if n in stored}, "write_id": self.write_id},
             "$inc": {"version": 1},
@@ -340,6 +367,10 @@ def _storage(collection: str, doc: Document) -> Document:
         stored.pop("external_key", None)
         if doc.get("external_product_id"):
             stored["external_key"] = external_key(doc["shop_id"], doc["external_product_id"])
+        # Stock or price TikTok lacks: what a starting worker looks for (`pending_pushes`).
+        stored["push_pending"] = doc.get("stock_revision", 0) > doc.get(
+            "stock_pushed_revision", 0
+        ) or doc.get("price_revision", 0) > doc.get("price_pushed_revision", 0)
     return stored
 
 

@@ -71,6 +71,17 @@ class MongoViews:
         except ConnectionFailure as exc:
             raise DatabaseUnavailable(str(exc)) from exc
 
+    async def pending_pushes(self) -> list[tuple[str, str]]:
+        """Listings marked `push_pending` (stored beside the entity by the unit of work). A
+        scan: it runs once, when a worker starts."""
+        try:
+            cursor = self._db.collection(LISTINGS).find(
+                {"push_pending": True}, {"_id": 1, "shop_id": 1}
+            )
+            return [(str(d["shop_id"]), str(d["_id"])) async for d in cursor]
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
     async def listing_groups(self, shop_id: str) -> list[ListingGroup]:
         rows = await self._group(
             LISTINGS,

@@ -35,7 +35,12 @@ from service.adapters.tiktok.models import (
     AuthorizedShopsData,
     CancellationPage,
     CancelOrderResult,
+    CategoriesData,
+    CategoryAttributeData,
+    CategoryAttributesData,
+    CategoryNode,
     DeleteProductsResult,
+    InventoryUpdateResult,
     Order,
     OrderDetailsData,
     OrderPage,
@@ -57,6 +62,9 @@ from service.adapters.tiktok.models import (
     ShippingProvidersData,
     ShopWebhook,
     ShopWebhooksData,
+    UploadedImage,
+    WarehouseData,
+    WarehousesData,
 )
 from service.adapters.tiktok.ratelimit import Clock, ShopRateLimiter, SystemClock
 from service.adapters.tiktok.retry import send_with_retries
@@ -414,6 +422,72 @@ class TikTokShopClient(OwnsHttp):
             "update_webhook", shop, body={"address": address, "event_type": event_type}
         )
 
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def upload_image(
+        self,
+        shop: ShopRef,
+        data: bytes,
+        *,
+        filename: str = "image",
+        content_type: str = "application/octet-stream",
+        use_case: str = "MAIN_IMAGE",
+    ) -> UploadedImage:
+        """Upload Product Image 202309 (multipart ``data`` and ``use_case``, body unsigned,
+        counted per app); ``shop`` only chooses the access token."""
+        answer = await self._call(
+            "upload_image",
+            shop,
+            files={"data": (filename, data, content_type)},
+            form={"use_case": use_case},
+        )
+        return parse_data(UploadedImage, answer)
+
+    async def categories(self, shop: ShopRef, keyword: str | None = None) -> list[CategoryNode]:
+        """Get Categories 202309: the shop's category tree, flat."""
+        query = {"keyword": keyword} if keyword else None
+        data = await self._call("categories", shop, query=query)
+        return parse_data(CategoriesData, data).categories
+
+    async def category_attributes(
+        self, shop: ShopRef, category_id: str
+    ) -> list[CategoryAttributeData]:
+        """Get Category Attributes 202309 of a leaf category."""
+        data = await self._call(
+            "category_attributes", shop, path_params={"category_id": category_id}
+        )
+        return parse_data(CategoryAttributesData, data).attributes
+
+    async def warehouses(self, shop: ShopRef) -> list[WarehouseData]:
+        """Get Warehouse List 202309."""
+        data = await self._call("warehouses", shop)
+        return parse_data(WarehousesData, data).warehouses
+
+    async def update_inventory(
+        self, shop: ShopRef, product_id: str, skus: Sequence[Mapping[str, Any]]
+    ) -> InventoryUpdateResult:
+        """Update Inventory 202309: ``skus`` = ``[{id, inventory: [{warehouse_id, quantity}]}]``,
+        every warehouse of each SKU. Refused SKUs come back in ``errors`` with ``code`` 0."""
+        data = await self._call(
+            "update_inventory",
+            shop,
+            path_params={"product_id": product_id},
+            body={"skus": list(skus)},
+        )
+        return parse_data(InventoryUpdateResult, data)
+
+    async def update_prices(
+        self, shop: ShopRef, product_id: str, skus: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Update Price 202309: ``skus`` = ``[{id, price: {amount, currency}}]``; ACTIVATE
+        products only, all or nothing."""
+        await self._call(
+            "update_prices",
+            shop,
+            path_params={"product_id": product_id},
+            body={"skus": list(skus)},
+        )
+
     # --- plumbing --------------------------------------------------------------------------
 
     async def _pages(
@@ -453,6 +527,8 @@ class TikTokShopClient(OwnsHttp):
         body: JsonBody | None = None,
         token_shop_id: str | None = None,
         access_token: str | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> Any:
         endpoint = ENDPOINTS[name]
         if endpoint.shop_scoped and shop is None:
@@ -464,7 +540,8 @@ class TikTokShopClient(OwnsHttp):
         # The server checks the signature against the path it receives, prefix included.
         path = httpx.URL(url).path
         content = _encode(body)
-        bucket = shop.shop_id if shop is not None else _APP_BUCKET
+        # A call that is not shop-scoped counts against the app's limit, not the shop's.
+        bucket = shop.shop_id if shop is not None and endpoint.shop_scoped else _APP_BUCKET
 
         token = access_token or await self._tokens.access_token(token_key)
         may_refresh = access_token is None
@@ -477,8 +554,21 @@ class TikTokShopClient(OwnsHttp):
                 params["timestamp"] = str(int(self._wall_clock()))
                 if endpoint.shop_scoped and shop is not None:
                     params["shop_cipher"] = shop.cipher
-                params["sign"] = sign_request(self._config.app_secret, path, params, content)
                 headers = {"x-tts-access-token": current}
+                if files is not None:
+                    # A multipart body is not signed; httpx writes it and its boundary.
+                    params["sign"] = sign_request(
+                        self._config.app_secret, path, params, content_type="multipart/form-data"
+                    )
+                    return await self._http.request(
+                        endpoint.method,
+                        url,
+                        params=params,
+                        files=dict(files),
+                        data=dict(form or {}),
+                        headers=headers,
+                    )
+                params["sign"] = sign_request(self._config.app_secret, path, params, content)
                 if content:
                     headers["content-type"] = "application/json"
                 return await self._http.request(

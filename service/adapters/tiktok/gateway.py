@@ -11,6 +11,7 @@ from TikTok's authorized shops (then saved), and is kept for the process once kn
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -19,7 +20,16 @@ from typing import Any, TypeVar
 import httpx
 import structlog
 
-from contracts.entities import Listing
+from contracts.entities import (
+    AttributeCondition,
+    AuditReason,
+    Category,
+    CategoryAttribute,
+    CategoryAttributeValue,
+    Listing,
+    Warehouse,
+    WarehouseQuantity,
+)
 from service.adapters.tiktok.client import ShopRef, TikTokShopClient
 from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.errors import (
@@ -37,10 +47,14 @@ from service.adapters.tiktok.lifecycle_mapping import (
 )
 from service.adapters.tiktok.mapping import remote_order, remote_product, remote_return
 from service.adapters.tiktok.models import (
+    AttributeValueInput,
+    CategoryAttributeData,
     ImageInput,
     InventoryInput,
+    InventoryUpdateResult,
     OrderSearchFilter,
     PriceInput,
+    ProductAttributeInput,
     ProductInput,
     ProductSearchFilter,
     ReturnSearchFilter,
@@ -54,26 +68,45 @@ from service.adapters.tiktok.tokens import (
     StaticTokenProvider,
     StoredTokenProvider,
 )
-from service.adapters.tiktok.versions import MAX_PAGE_SIZE
+from service.adapters.tiktok.versions import MAX_PAGE_SIZE, MAX_STOCK_QUANTITY
 from service.application.errors import AuthorizationRequired, GatewayError
 from service.application.ports import (
     ConnectionCheck,
     DatabaseUnavailable,
     ShopDirectory,
     Unreadable,
+    UploadedImages,
 )
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
 from service.domain.money import from_minor_units
-from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
-from service.domain.tiktok_status import map_product_status
+from service.domain.tiktok_status import audit_status, map_product_status
 from service.domain.webhook_registration import RemoteWebhook
 
 _log = structlog.get_logger(__name__)
 
 # TikTok audits every created or edited product, so that is its status right after a write.
 _STATUS_AFTER_WRITE = "PENDING"
+# Upload Product Image 202309 takes at most 10 MB.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+# A category's attributes change rarely; every push checks them.
+ATTRIBUTES_TTL_SECONDS = 3600.0
+
+
+class MemoryUploadedImages:
+    """The ``UploadedImages`` port in memory, for a gateway without a database."""
+
+    def __init__(self) -> None:
+        self._uris: dict[tuple[str, str], str] = {}
+
+    async def uri(self, shop_id: str, url: str) -> str | None:
+        return self._uris.get((shop_id, url))
+
+    async def remember(self, shop_id: str, url: str, uri: str) -> None:
+        self._uris[(shop_id, url)] = uri
+
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -100,6 +133,8 @@ class TikTokApiGateway:
         default_inventory: int = 0,
         shipping_provider_id: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        images: UploadedImages | None = None,
+        downloads: httpx.AsyncClient | None = None,
     ) -> None:
         if default_inventory < 0:
             raise ValueError("default_inventory must not be negative")
@@ -118,6 +153,11 @@ class TikTokApiGateway:
         self._ciphers: dict[str, str] = {}
         # Concurrent first calls for a shop ask TikTok for its cipher once.
         self._cipher_locks: dict[str, asyncio.Lock] = {}
+        self._images = images or MemoryUploadedImages()
+        # Listing images are fetched from their URLs to be uploaded (not TikTok's host).
+        self._owns_downloads = downloads is None
+        self._downloads = downloads or httpx.AsyncClient(timeout=20.0, follow_redirects=True)
+        self._attributes: dict[tuple[str, str], tuple[float, list[CategoryAttribute]]] = {}
 
     # --- the port ----------------------------------------------------------------------------
 
@@ -170,16 +210,29 @@ class TikTokApiGateway:
 
     async def push_product(self, shop_id: str, listing: Listing) -> RemoteProduct:
         """Create the product (202309, no external id yet) or edit it (202509); answers it as
-        TikTok holds it right after the write (status pending: TikTok audits every write)."""
-        body = self._product_body(listing)  # before any call: a bad listing costs no request
+        TikTok holds it right after the write (status pending: TikTok audits every write).
+
+        The listing's image is uploaded through TikTok's image API first (Upload Product Image
+        202309), once per shop and URL. Its stock goes per warehouse (`listing.stock`), else
+        `metadata.inventory` in `metadata.warehouseId` (the shop's default warehouse if none).
+        """
+        body = self._product_body(listing, "")  # before any call: a bad listing costs nothing
+        assert listing.image_url is not None  # checked by _product_body
         async with self._port(shop_id):
             shop = await self._shop(shop_id)
+            uri = await self._image_uri(shop, listing.image_url)
+            body = body.model_copy(update={"main_images": [ImageInput(uri=uri)]})
             if listing.external_product_id is None:
                 result = await self._client.create_product(shop, body)
             else:
                 result = await self._client.edit_product(shop, listing.external_product_id, body)
         # The write answer has no status or time; a detail call would double the requests, and
         # its failure would hide a product that TikTok did create.
+        sku = next(
+            (s for s in result.skus if s.seller_sku == listing.local_product_id),
+            result.skus[0] if result.skus else None,
+        )
+        sent = body.skus[0].inventory
         return RemoteProduct(
             external_product_id=result.product_id,
             title=body.title,
@@ -187,6 +240,12 @@ class TikTokApiGateway:
             price=listing.price,
             currency=listing.currency,
             updated_at=None,
+            sku_id=sku.id if sku is not None else None,
+            stock=tuple(
+                WarehouseQuantity(warehouse_id=i.warehouse_id, quantity=i.quantity)
+                for i in sent
+                if i.warehouse_id
+            ),
         )
 
     async def delete_product(self, shop_id: str, external_product_id: str) -> None:
@@ -487,10 +546,115 @@ class TikTokApiGateway:
             shop = await self._shop(shop_id)
             await self._client.update_webhook(shop, event_type, address)
 
+    # --- catalog ---------------------------------------------------------------------------
+
+    async def update_stock(self, shop_id: str, listing: Listing) -> list[WarehouseQuantity]:
+        """Update Inventory 202309 with every warehouse of ``listing.stock`` (more than 99,999
+        units go as 99,999, TikTok's most); answers TikTok's copy after the call. GatewayError
+        naming each warehouse TikTok refused (it answers code 0 and lists them)."""
+        product_id, sku_id = _linked(listing)
+        inventory = [
+            {"warehouse_id": s.warehouse_id, "quantity": min(s.quantity, MAX_STOCK_QUANTITY)}
+            for s in listing.stock
+        ]
+        if not inventory:
+            raise GatewayError(f"Listing {listing.id} has no stock per warehouse to send")
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            result = await self._client.update_inventory(
+                shop, product_id, [{"id": sku_id, "inventory": inventory}]
+            )
+        if result.errors:
+            raise _inventory_refused(product_id, result)
+        return [
+            WarehouseQuantity(warehouse_id=i["warehouse_id"], quantity=i["quantity"])
+            for i in inventory
+        ]
+
+    async def update_price(self, shop_id: str, listing: Listing) -> None:
+        """Update Price 202309 of the listing's SKU (TikTok takes it from active products only)."""
+        product_id, sku_id = _linked(listing)
+        if listing.price is None or listing.price <= 0:
+            raise GatewayError(f"Listing {listing.id} has no price above zero to send")
+        try:
+            amount = from_minor_units(listing.price, listing.currency)
+        except (TypeError, ValueError) as exc:
+            raise GatewayError(
+                f"Listing {listing.id} has a price TikTok cannot take: {exc}"
+            ) from exc
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            await self._client.update_prices(
+                shop,
+                product_id,
+                [{"id": sku_id, "price": {"amount": amount, "currency": listing.currency}}],
+            )
+
+    async def warehouses(self, shop_id: str) -> list[Warehouse]:
+        """Get Warehouse List 202309."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            found = await self._client.warehouses(shop)
+        return [
+            Warehouse(
+                id=w.id, name=w.name, type=w.type, is_default=w.is_default, status=w.effect_status
+            )
+            for w in found
+        ]
+
+    async def categories(self, shop_id: str, keyword: str | None = None) -> list[Category]:
+        """Get Categories 202309, flat, roots with ``parent_id`` "0"."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            found = await self._client.categories(shop, keyword)
+        return [
+            Category(
+                id=c.id,
+                parent_id=c.parent_id or "0",
+                name=c.local_name,
+                is_leaf=c.is_leaf,
+                permission_statuses=list(c.permission_statuses),
+            )
+            for c in found
+        ]
+
+    async def category_attributes(self, shop_id: str, category_id: str) -> list[CategoryAttribute]:
+        """Get Category Attributes 202309, kept for ``ATTRIBUTES_TTL_SECONDS`` per shop and
+        category."""
+        key = (shop_id, category_id)
+        kept = self._attributes.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            found = await self._client.category_attributes(shop, category_id)
+        attributes = [_attribute(a) for a in found]
+        self._attributes[key] = (time.monotonic() + ATTRIBUTES_TTL_SECONDS, attributes)
+        return attributes
+
+    async def product_audit(self, shop_id: str, external_product_id: str) -> RemoteAudit:
+        """Product detail 202309's ``audit`` and ``audit_failed_reasons``."""
+        async with self._port(shop_id):
+            shop = await self._shop(shop_id)
+            product = await self._client.product_detail(shop, external_product_id)
+        status = audit_status(product.audit.status if product.audit else None)
+        return RemoteAudit(
+            status=status,
+            listing_status=map_product_status(product.status) if product.status else None,
+            reasons=tuple(
+                AuditReason(position=r.position, reasons=r.reasons, suggestions=r.suggestions)
+                for r in product.audit_failed_reasons
+            )
+            if status == "failed"
+            else (),
+        )
+
     async def aclose(self) -> None:
         """Close the HTTP clients the API client and the OAuth client made for themselves."""
         await self._client.aclose()
         await self._oauth.aclose()
+        if self._owns_downloads:
+            await self._downloads.aclose()
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -580,7 +744,41 @@ class TikTokApiGateway:
         except Exception:
             _log.warning("tiktok.shop.block_unread", shop_id=shop_id, exc_info=True)
 
-    def _product_body(self, listing: Listing) -> ProductInput:
+    async def _image_uri(self, shop: ShopRef, url: str) -> str:
+        """TikTok's URI of the image at ``url``: uploaded once per shop, then remembered."""
+        known = await self._images.uri(shop.shop_id, url)
+        if known:
+            return known
+        data, content_type = await self._download(url)
+        name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "image"
+        uploaded = await self._client.upload_image(
+            shop, data, filename=name, content_type=content_type, use_case="MAIN_IMAGE"
+        )
+        await self._images.remember(shop.shop_id, url, uploaded.uri)
+        _log.info("tiktok.image.uploaded", shop_id=shop.shop_id, url=url, uri=uploaded.uri)
+        return uploaded.uri
+
+    async def _download(self, url: str) -> tuple[bytes, str]:
+        try:
+            async with self._downloads.stream("GET", url) as answer:
+                if answer.status_code != 200:
+                    raise GatewayError(
+                        f"The image {url} could not be fetched: HTTP {answer.status_code}",
+                        retryable=answer.status_code >= 500,
+                    )
+                data = bytearray()
+                async for chunk in answer.aiter_bytes():
+                    data += chunk
+                    if len(data) > MAX_IMAGE_BYTES:
+                        raise GatewayError(f"The image {url} is larger than TikTok's 10 MB")
+                kind = answer.headers.get("content-type", "application/octet-stream")
+                return bytes(data), kind.split(";", 1)[0].strip()
+        except httpx.HTTPError as exc:
+            raise GatewayError(
+                f"The image {url} could not be fetched: {type(exc).__name__}", retryable=True
+            ) from exc
+
+    def _product_body(self, listing: Listing, image_uri: str) -> ProductInput:
         if not listing.image_url:
             raise GatewayError(f"Listing {listing.id} has no image; TikTok needs at least one")
         if listing.price is None:
@@ -588,7 +786,7 @@ class TikTokApiGateway:
         if listing.price < 0:
             raise GatewayError(f"Listing {listing.id} has a negative price")
         metadata = listing.metadata
-        category = metadata.get("categoryId") or self._category_id
+        category = listing.category_id or metadata.get("categoryId") or self._category_id
         if not category:
             raise GatewayError(
                 f"Listing {listing.id} has no TikTok category: set metadata.categoryId "
@@ -601,31 +799,87 @@ class TikTokApiGateway:
             raise GatewayError(
                 f"Listing {listing.id} has a price TikTok cannot take: {exc}"
             ) from exc
+        if listing.stock:
+            inventory = [
+                InventoryInput(
+                    quantity=min(s.quantity, MAX_STOCK_QUANTITY), warehouse_id=s.warehouse_id
+                )
+                for s in listing.stock
+            ]
+        else:
+            inventory = [
+                InventoryInput(
+                    quantity=_inventory(listing, self._inventory),
+                    warehouse_id=str(warehouse) if warehouse else None,
+                )
+            ]
         return ProductInput(
             title=listing.title,
             description=listing.description or listing.title,
             category_id=str(category),
-            # TikTok wants the URI of an image uploaded through its image API; the URL is passed
-            # as the URI until uploads exist (the simulator accepts any URI).
-            main_images=[ImageInput(uri=listing.image_url)],
+            # The URI of the image uploaded through TikTok's image API.
+            main_images=[ImageInput(uri=image_uri)],
             skus=[
                 SkuInput(
                     # seller_sku is our product id, so TikTok's orders name our product.
                     seller_sku=listing.local_product_id,
                     price=PriceInput(amount=amount, currency=listing.currency),
-                    inventory=[
-                        InventoryInput(
-                            quantity=_inventory(listing, self._inventory),
-                            warehouse_id=str(warehouse) if warehouse else None,
-                        )
-                    ],
+                    inventory=inventory,
                 )
             ],
+            product_attributes=[
+                ProductAttributeInput(
+                    id=a.id,
+                    values=[AttributeValueInput(id=v.id, name=v.name) for v in a.values],
+                )
+                for a in listing.attributes
+            ]
+            or None,
+            brand_id=listing.brand_id,
         )
 
 
 def _unix(when: datetime | None) -> int | None:
     return int(when.timestamp()) if when is not None else None
+
+
+def _linked(listing: Listing) -> tuple[str, str]:
+    if not listing.external_product_id or not listing.external_sku_id:
+        raise GatewayError(
+            f"Listing {listing.id} is not on TikTok yet (no product or SKU id): push it first"
+        )
+    return listing.external_product_id, listing.external_sku_id
+
+
+def _inventory_refused(product_id: str, result: InventoryUpdateResult) -> GatewayError:
+    problems = []
+    for error in result.errors:
+        where = "; ".join(
+            f"warehouse {e.warehouse_id or '?'}: {e.message} ({e.code})"
+            for e in error.detail.extra_errors
+        )
+        problems.append(f"{error.message} ({error.code}){': ' + where if where else ''}")
+    return GatewayError(
+        f"TikTok refused the stock of product {product_id}: {' | '.join(problems)}",
+        code=result.errors[0].code or None,
+    )
+
+
+def _attribute(data: CategoryAttributeData) -> CategoryAttribute:
+    return CategoryAttribute(
+        id=data.id,
+        name=data.name,
+        type=data.type,
+        required=data.is_requried,
+        customizable=data.is_customizable,
+        multiple=data.is_multiple_selection,
+        values=[CategoryAttributeValue(id=v.id, name=v.name) for v in data.values],
+        required_if=[
+            AttributeCondition(attribute_id=c.attribute_id, value_id=c.attribute_value_id)
+            for c in data.requirement_conditions
+            if c.condition_type == "VALUE_ID_MATCH" and c.attribute_id and c.attribute_value_id
+        ],
+    )
 
 
 def _blocked_message(shop_id: str, reason: str) -> str:
@@ -668,6 +922,7 @@ def build_api_gateway(
     default_inventory: int = 0,
     shipping_provider_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    images: UploadedImages | None = None,
 ) -> TikTokApiGateway:
     """The gateway with its HTTP clients and token providers.
 
@@ -689,4 +944,5 @@ def build_api_gateway(
         default_category_id=default_category_id,
         default_inventory=default_inventory,
         shipping_provider_id=shipping_provider_id,
+        images=images,
     )

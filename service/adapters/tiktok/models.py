@@ -91,9 +91,14 @@ class AuditFailedReason(TikTokModel):
     """Product detail's ``audit_failed_reasons``: why TikTok failed, froze or deactivated it."""
 
     listing_platform: str | None = None
-    position: str | None = None
+    position: str = ""
     reasons: list[str] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list)
+
+
+class ProductAudit(TikTokModel):
+    status: str = ""
+    pre_approved_reasons: list[str] = Field(default_factory=list)
 
 
 class Product(TikTokModel):
@@ -106,6 +111,7 @@ class Product(TikTokModel):
     # Product detail only.
     description: str | None = None
     main_images: list[ImageRef] = Field(default_factory=list)
+    audit: ProductAudit | None = None
     audit_failed_reasons: list[AuditFailedReason] = Field(default_factory=list)
 
 
@@ -140,6 +146,93 @@ class DeleteProductError(TikTokModel):
 
 class DeleteProductsResult(TikTokModel):
     errors: list[DeleteProductError] = Field(default_factory=list)
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+class UploadedImage(TikTokModel):
+    """Upload Product Image 202309: the ``uri`` goes in a product's images."""
+
+    uri: str
+    url: str = ""
+    width: int = 0
+    height: int = 0
+    use_case: str = ""
+
+
+class CategoryNode(TikTokModel):
+    id: str
+    parent_id: str = "0"
+    local_name: str = ""
+    is_leaf: bool = False
+    permission_statuses: list[str] = Field(default_factory=list)
+
+
+class CategoriesData(TikTokModel):
+    categories: list[CategoryNode] = Field(default_factory=list)
+
+
+class AttributeValueData(TikTokModel):
+    id: str
+    name: str = ""
+
+
+class RequirementCondition(TikTokModel):
+    condition_type: str = ""
+    attribute_id: str = ""
+    attribute_value_id: str = ""
+
+
+class CategoryAttributeData(TikTokModel):
+    id: str
+    name: str = ""
+    type: str = ""
+    # TikTok's own spelling of "required".
+    is_requried: bool = False
+    is_customizable: bool = True
+    is_multiple_selection: bool = False
+    values: list[AttributeValueData] = Field(default_factory=list)
+    requirement_conditions: list[RequirementCondition] = Field(default_factory=list)
+
+
+class CategoryAttributesData(TikTokModel):
+    attributes: list[CategoryAttributeData] = Field(default_factory=list)
+
+
+class WarehouseData(TikTokModel):
+    id: str
+    name: str = ""
+    type: str = ""
+    effect_status: str = ""
+    is_default: bool = False
+
+
+class WarehousesData(TikTokModel):
+    warehouses: list[WarehouseData] = Field(default_factory=list)
+
+
+class WarehouseProblem(TikTokModel):
+    warehouse_id: str = ""
+    code: int = 0
+    message: str = ""
+
+
+class SkuProblemDetail(TikTokModel):
+    sku_id: str = ""
+    extra_errors: list[WarehouseProblem] = Field(default_factory=list)
+
+
+class SkuProblem(TikTokModel):
+    code: int = 0
+    message: str = ""
+    detail: SkuProblemDetail = Field(default_factory=SkuProblemDetail)
+
+
+class InventoryUpdateResult(TikTokModel):
+    """Update Inventory 202309: ``code`` 0 with the SKUs TikTok refused listed here."""
+
+    errors: list[SkuProblem] = Field(default_factory=list)
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -448,6 +541,16 @@ class ImageInput(RequestModel):
     uri: str
 
 
+class AttributeValueInput(RequestModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class ProductAttributeInput(RequestModel):
+    id: str
+    values: list[AttributeValueInput]
+
+
 class ProductInput(RequestModel):
     """Body of create and edit product."""
 
@@ -456,6 +559,8 @@ class ProductInput(RequestModel):
     category_id: str
     main_images: list[ImageInput]
     skus: list[SkuInput]
+    product_attributes: list[ProductAttributeInput] | None = None
+    brand_id: str | None = None
 
 
 class ProductSearchFilter(RequestModel):

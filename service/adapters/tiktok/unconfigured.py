@@ -7,12 +7,12 @@ does not try, and ``check_connection`` says why.
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from contracts.entities import Listing
+from contracts.entities import Category, CategoryAttribute, Listing, Warehouse, WarehouseQuantity
 from service.application.errors import NotConfigured
 from service.application.ports import ConnectionCheck, Unreadable
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
-from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.webhook_registration import RemoteWebhook
 
@@ -166,6 +166,26 @@ class UnconfiguredTikTok:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def register_webhook(self, shop_id: str, event_type: str, address: str) -> None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    # --- catalog ---------------------------------------------------------------------------
+
+    async def update_stock(self, shop_id: str, listing: Listing) -> list[WarehouseQuantity]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def update_price(self, shop_id: str, listing: Listing) -> None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def warehouses(self, shop_id: str) -> list[Warehouse]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def categories(self, shop_id: str, keyword: str | None = None) -> list[Category]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def category_attributes(self, shop_id: str, category_id: str) -> list[CategoryAttribute]:
+        raise NotConfigured(NOT_CONFIGURED)
+
+    async def product_audit(self, shop_id: str, external_product_id: str) -> RemoteAudit:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def aclose(self) -> None:

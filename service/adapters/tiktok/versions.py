@@ -65,9 +65,24 @@ ENDPOINTS: Final[Mapping[str, Endpoint]] = MappingProxyType(
         ),
         "get_webhooks": Endpoint("GET", "/event/202309/webhooks"),
         "update_webhook": Endpoint("PUT", "/event/202309/webhooks"),
+        # --- catalog ---
+        # Multipart, its body unsigned; counted per app, not per shop (TikTok's description).
+        "upload_image": Endpoint("POST", "/product/202309/images/upload", shop_scoped=False),
+        "categories": Endpoint("GET", "/product/202309/categories"),
+        "category_attributes": Endpoint(
+            "GET", "/product/202309/categories/{category_id}/attributes"
+        ),
+        "warehouses": Endpoint("GET", "/logistics/202309/warehouses"),
+        # Both set absolute values, so sending twice does no harm.
+        "update_inventory": Endpoint(
+            "POST", "/product/202309/products/{product_id}/inventory/update"
+        ),
+        "update_prices": Endpoint("POST", "/product/202309/products/{product_id}/prices/update"),
     }
 )
 
 # Paginated searches take 1..100; order details take up to 50 ids per call.
 MAX_PAGE_SIZE: Final = 100
 MAX_ORDER_IDS_PER_CALL: Final = 50
+# Inventory update takes 0..99,999 units per warehouse.
+MAX_STOCK_QUANTITY: Final = 99_999

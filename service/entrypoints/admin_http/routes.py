@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contracts import commands as c
-from contracts.entities import LISTING_STATUSES, ORDER_STATUSES, SYNC_STATUSES
+from contracts.entities import AUDIT_STATUSES, LISTING_STATUSES, ORDER_STATUSES, SYNC_STATUSES
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
 from service.domain.money import CURRENCY_EXPONENTS
@@ -29,6 +29,11 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["POST"], "/listings/{id}/update", c.UpdateListing, "body"),
     (["POST"], "/listings/{id}/delete", c.DeleteListing, "path"),
     (["POST"], "/listings/{id}/push", c.PushListing, "path"),
+    (["POST"], "/listings/{id}/stock", c.SetStock, "body"),
+    (["POST"], "/listings/{id}/price", c.SetPrice, "body"),
+    (["GET"], "/warehouses", c.ListWarehouses, "query"),
+    (["GET"], "/categories", c.ListCategories, "query"),
+    (["GET"], "/categories/{categoryId}/attributes", c.GetCategoryAttributes, "path"),
     (["POST"], "/sync", c.StartCatalogSync, "body"),
     (["GET"], "/syncs/last", c.GetLastSync, "query"),
     (["GET"], "/syncs", c.ListSyncs, "query"),
@@ -114,6 +119,7 @@ async def vocabulary(_: Request) -> JSONResponse:
             "listingStatuses": list(LISTING_STATUSES),
             "syncStatuses": list(SYNC_STATUSES),
             "orderStatuses": list(ORDER_STATUSES),
+            "auditStatuses": list(AUDIT_STATUSES),
             "currencyExponents": dict(CURRENCY_EXPONENTS),
         }
     )

@@ -8,6 +8,7 @@ instead of failing before the handler.
 
 import os
 import socket
+import time
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 
 from contracts.commands import ADMIN_COMMAND
+from contracts.platform import PLATFORM_EVENT, PlatformEvent
 from contracts.replies import ErrorReply
 from contracts.webhooks import WebhookMessage
 from contracts.wire import WireModel
@@ -78,6 +80,55 @@ def webhook_subscriber(
             if outcome.set_aside:
                 await dead_letters.set_aside(record, outcome.detail)
         # Returning commits the batch's offsets: everything in it is stored or set aside.
+
+
+def platform_subscriber(
+    broker: KafkaBroker,
+    bus: MessageBus,
+    dead_letters: DeadLetters,
+    *,
+    topic: str,
+    group_id: str,
+    batch_size: int,
+    max_poll_interval_ms: int,
+) -> None:
+    """The platform's stock and price changes, a batch at a time: stored on the listings, then
+    committed; unreadable or refused changes set aside on the dead-letter topic first."""
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=50,
+        max_poll_interval_ms=max_poll_interval_ms,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_batch,
+        title="platform-catalog",
+        description="inventory.changed and price.changed from platform services; the newest "
+        "version per product (and warehouse) is stored, then pushed to TikTok, coalesced.",
+    )
+    async def on_changes(bodies: list[bytes], message: KafkaMessage) -> None:
+        records = message.raw_message
+        readable: list[tuple[Any, PlatformEvent]] = []
+        for record, body in zip(records, bodies, strict=True):
+            try:
+                readable.append((record, PLATFORM_EVENT.validate_json(body)))
+            except ValidationError as exc:
+                await dead_letters.set_aside(record, f"unreadable: {exc}"[:1000])
+        started = time.perf_counter()
+        outcomes = await bus.apply_platform([event for _, event in readable])
+        for (record, _), outcome in zip(readable, outcomes, strict=True):
+            if outcome.status == "rejected":
+                await dead_letters.set_aside(record, outcome.detail)
+        log.info(
+            "platform changes stored",
+            size=len(records),
+            applied=sum(o.status == "applied" for o in outcomes),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        # Returning commits the batch's offsets: every change is stored or set aside.
 
 
 def command_subscriber(

@@ -3,6 +3,7 @@ else the unconfigured one (nothing called, as in the seed)."""
 
 from service.adapters.mongo.database import Database
 from service.adapters.mongo.shop_directory import MongoShopDirectory
+from service.adapters.mongo.uploaded_images import MongoUploadedImages
 from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.gateway import TikTokApiGateway, build_api_gateway
 from service.adapters.tiktok.unconfigured import UnconfiguredTikTok
@@ -28,4 +29,5 @@ def tiktok_gateway(settings: Settings, db: Database) -> TikTokApiGateway | Uncon
         default_category_id=settings.tiktok_category_id or None,
         default_inventory=settings.tiktok_default_inventory,
         shipping_provider_id=settings.tiktok_shipping_provider_id or None,
+        images=MongoUploadedImages(db),
     )

@@ -28,6 +28,7 @@ from service.adapters.tiktok import (
     TokenProvider,
 )
 from simulator import Simulator, SimulatorConfig, create_app
+from tests.images import ImageHost, image_host
 from tests.integration.tiktok.sim_api import Inbox, Received, SignedApi
 from tests.integration.tiktok.sim_support import (
     APP_KEY,
@@ -49,6 +50,13 @@ def retries_without_waiting() -> Iterator[None]:
     them: stamina's test mode. Tests about waiting itself turn it off."""
     with stamina.set_testing(True, attempts=1000, cap=True):
         yield
+
+
+@pytest_asyncio.fixture(scope="session")
+async def images() -> AsyncIterator[ImageHost]:
+    """Where listing images are served from: the gateway fetches them to upload them."""
+    async with image_host() as host:
+        yield host
 
 
 @pytest_asyncio.fixture(scope="session")

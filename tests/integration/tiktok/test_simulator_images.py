@@ -144,8 +144,13 @@ async def test_main_images_must_be_big_enough_and_at_most_nine(api: Api, sim: Si
     assert await api.refused("POST", "/product/202309/products", product(images=ten)) == 12052306
 
 
-async def test_by_default_any_image_uri_is_accepted(api: Api) -> None:
-    """The service still sends listing URLs as URIs; the default keeps it working."""
-    made = await create(api, product(images=["https://cdn.shop.invalid/tee.jpg"]))
+async def test_by_default_only_uploaded_images_are_accepted_as_tiktok_does(
+    sim: SimControl, api: Api
+) -> None:
+    unknown = product(images=["https://cdn.shop.invalid/tee.jpg"])
+    assert await api.refused("POST", "/product/202309/products", unknown) == 12052722
+    # A test of other rules may still switch the check off.
+    await sim.call("POST", "/catalog/rules", {"require_uploaded_images": False})
+    made = await create(api, unknown)
     shown = (await detail(api, made["product_id"]))["main_images"]
     assert shown[0]["uri"] == "https://cdn.shop.invalid/tee.jpg"

@@ -37,13 +37,15 @@ from service.application.errors import AuthorizationRequired, GatewayError, NotC
 from service.application.ports import DatabaseUnavailable, TikTokGateway
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.shops import ShopAuthorization
+from tests.images import ImageHost
 from tests.integration.tiktok.memory_directory import InMemoryShopDirectory
 from tests.integration.tiktok.sim_support import SimControl, serving
 
 pytestmark = pytest.mark.integration
 
 PROVIDER_ID = "7117858858072016686"
-IMAGE = "https://cdn.shop.invalid/images/tee.jpg"
+# A listing image the gateway can fetch; set for each test by `_image`.
+IMAGE = ""
 REQUEST_ID = r"[0-9A-F]{34}"
 
 SEARCH_PRODUCTS = "/product/202502/products/search"
@@ -51,6 +53,12 @@ SEARCH_ORDERS = "/order/202309/orders/search"
 ORDER_DETAILS = "/order/202507/orders"
 AUTHORIZED_SHOPS = "/authorization/202309/shops"
 REFRESH = "/api/v2/token/refresh"
+
+
+@pytest.fixture(autouse=True)
+def _image(images: ImageHost) -> None:
+    global IMAGE
+    IMAGE = images.url("tee")
 
 
 @dataclass
@@ -122,12 +130,14 @@ def listing(shop_id: str, **fields: Any) -> Listing:
         "title": "Organic cotton tee",
         "price": 1999,
         "currency": "USD",
-        "image_url": IMAGE,
+        "image_url": None,
         "metadata": {"categoryId": "600002", "inventory": 7},
         "created_at": now,
         "updated_at": now,
     }
     values.update(fields)
+    if "image_url" not in fields:
+        values["image_url"] = IMAGE
     return Listing.model_validate(values)
 
 
@@ -159,17 +169,29 @@ def at(unix: int) -> datetime:
 # --- products ----------------------------------------------------------------------------------
 
 
-async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: Tiktok) -> None:
-    first = listing(tiktok.shop_id)
+async def test_push_creates_the_product_then_edits_it(
+    sim: SimControl, tiktok: Tiktok, images: ImageHost
+) -> None:
+    name = f"tee-{uuid.uuid4().hex[:8]}"
+    first = listing(tiktok.shop_id, image_url=images.url(name))
     created = await tiktok.gateway.push_product(tiktok.shop_id, first)
     product_id = created.external_product_id
-    assert created == RemoteProduct(product_id, "Organic cotton tee", "pending", 1999, "USD", None)
+    assert (created.title, created.status, created.price, created.currency) == (
+        "Organic cotton tee",
+        "pending",
+        1999,
+        "USD",
+    )
+    assert created.sku_id
 
     detail = await sim_product(sim, product_id)
     assert detail["title"] == "Organic cotton tee"
     assert detail["description"] == "Organic cotton tee"  # no description: the title
     assert [c["id"] for c in detail["category_chains"] if c["is_leaf"]] == ["600002"]
-    assert [image["uri"] for image in detail["main_images"]] == [IMAGE]
+    # Uploaded through TikTok's image API first: TikTok's own URI, the image fetched once.
+    [image] = detail["main_images"]
+    assert image["uri"].startswith("tos-")
+    assert images.fetched[f"/800x800/{name}.png"] == 1
     [sku] = detail["skus"]
     assert sku["seller_sku"] == first.local_product_id
     assert sku["price"] == {
@@ -189,9 +211,13 @@ async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: T
         }
     )
     edited = await tiktok.gateway.push_product(tiktok.shop_id, second)
-    assert edited == RemoteProduct(
-        product_id, "Organic cotton tee, washed", "pending", 2500, "USD", None
+    assert (edited.external_product_id, edited.title, edited.price, edited.sku_id) == (
+        product_id,
+        "Organic cotton tee, washed",
+        2500,
+        created.sku_id,
     )
+    assert images.fetched[f"/800x800/{name}.png"] == 1  # the same image is not uploaded twice
     detail = await sim_product(sim, product_id)
     assert (detail["title"], detail["description"]) == (
         "Organic cotton tee, washed",
@@ -202,6 +228,7 @@ async def test_push_creates_the_product_then_edits_it(sim: SimControl, tiktok: T
     assert detail["skus"][0]["price"]["sale_price"] == "25.00"
     assert detail["skus"][0]["inventory"][0]["quantity"] == 0
     assert await calls(sim, "/product/") == [
+        ("POST", "/product/202309/images/upload"),
         ("POST", "/product/202309/products"),
         ("PUT", f"/product/202509/products/{product_id}"),
     ]
@@ -1009,3 +1036,125 @@ async def test_shop_directory_round_trip_keeps_the_other_fields(database: Databa
     await directory.lift_deauthorization(nobody)
     assert await collection.find_one({"_id": nobody}) is None
     await collection.delete_many({"_id": {"$in": [shop_id, alone]}})
+
+
+# --- catalog: images, warehouses, categories, stock and price ---------------------------------
+
+SALES_WAREHOUSE = "7068517275539719942"
+
+
+async def test_images_are_uploaded_once_per_shop_and_bad_ones_refused_before_any_product_call(
+    sim: SimControl, tiktok: Tiktok, images: ImageHost
+) -> None:
+    missing = listing(tiktok.shop_id, image_url=images.base_url + "/nothing-here.png")
+    with pytest.raises(GatewayError, match="could not be fetched: HTTP 404"):
+        await tiktok.gateway.push_product(tiktok.shop_id, missing)
+    tiny = listing(tiktok.shop_id, image_url=images.url(f"tiny-{uuid.uuid4().hex[:6]}", 120, 120))
+    with pytest.raises(GatewayError) as refused:
+        await tiktok.gateway.push_product(tiktok.shop_id, tiny)
+    assert refused.value.code == 12038014  # TikTok's size rule for a main image
+    assert await calls(sim, "/product/") == [("POST", "/product/202309/images/upload")]
+
+    name = f"mug-{uuid.uuid4().hex[:6]}"
+    for _ in range(2):
+        await tiktok.gateway.push_product(
+            tiktok.shop_id, listing(tiktok.shop_id, image_url=images.url(name))
+        )
+    uploads = [c for c in await calls(sim, "/product/") if c[1].endswith("/images/upload")]
+    assert len(uploads) == 2  # the tiny one, then this one once for both products
+    assert images.fetched[f"/800x800/{name}.png"] == 1
+
+
+async def test_warehouses_categories_and_attributes_come_from_tiktok(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    warehouses = await tiktok.gateway.warehouses(tiktok.shop_id)
+    assert [(w.id, w.type, w.is_default) for w in warehouses] == [
+        (SALES_WAREHOUSE, "SALES_WAREHOUSE", True),
+        ("7068517275539719943", "RETURN_WAREHOUSE", True),
+    ]
+    found = await tiktok.gateway.categories(tiktok.shop_id, "cream")
+    assert [(c.id, c.parent_id, c.name, c.is_leaf) for c in found] == [
+        ("700101", "700100", "Face Creams", True)
+    ]
+    attributes = {
+        a.id: a for a in await tiktok.gateway.category_attributes(tiktok.shop_id, "700101")
+    }
+    assert attributes["100392"].required
+    assert attributes["100392"].name == "Skin Type"
+    assert [(c.attribute_id, c.value_id) for c in attributes["101002"].required_if] == [
+        ("101001", "1010011")
+    ]
+    before = len(await calls(sim, "/product/202309/categories/700101"))
+    await tiktok.gateway.category_attributes(tiktok.shop_id, "700101")
+    assert len(await calls(sim, "/product/202309/categories/700101")) == before  # kept
+    with pytest.raises(GatewayError) as refused:
+        await tiktok.gateway.category_attributes(tiktok.shop_id, "700100")
+    assert refused.value.code == 12052024  # not a leaf
+
+
+async def test_stock_is_updated_per_warehouse_and_refusals_name_the_warehouse(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    stocked = listing(
+        tiktok.shop_id,
+        stock=[{"warehouse_id": SALES_WAREHOUSE, "quantity": 4, "version": 1}],
+    )
+    pushed = await tiktok.gateway.push_product(tiktok.shop_id, stocked)
+    assert [(q.warehouse_id, q.quantity) for q in pushed.stock] == [(SALES_WAREHOUSE, 4)]
+    linked = stocked.model_copy(
+        update={
+            "external_product_id": pushed.external_product_id,
+            "external_sku_id": pushed.sku_id,
+            "stock": [stocked.stock[0].model_copy(update={"quantity": 150_000})],
+        }
+    )
+    copy = await tiktok.gateway.update_stock(tiktok.shop_id, linked)
+    assert [(q.warehouse_id, q.quantity) for q in copy] == [(SALES_WAREHOUSE, 99_999)]  # capped
+    view = await sim.call("GET", f"/products/{pushed.external_product_id}/stock")
+    assert view["skus"][0]["inventory"] == [{"quantity": 99_999, "warehouse_id": SALES_WAREHOUSE}]
+
+    elsewhere = linked.model_copy(
+        update={"stock": [stocked.stock[0].model_copy(update={"warehouse_id": "123"})]}
+    )
+    with pytest.raises(GatewayError, match=r"warehouse 123: The warehouse does not exist") as no:
+        await tiktok.gateway.update_stock(tiktok.shop_id, elsewhere)
+    assert no.value.code == 12052990
+    with pytest.raises(GatewayError, match="not on TikTok yet"):
+        await tiktok.gateway.update_stock(tiktok.shop_id, stocked)
+
+
+async def test_price_updates_wait_for_an_active_product_and_audits_tell_their_reasons(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    pushed = await tiktok.gateway.push_product(tiktok.shop_id, listing(tiktok.shop_id))
+    linked = listing(
+        tiktok.shop_id,
+        external_product_id=pushed.external_product_id,
+        external_sku_id=pushed.sku_id,
+        price=2450,
+    )
+    with pytest.raises(GatewayError) as pending:
+        await tiktok.gateway.update_price(tiktok.shop_id, linked)
+    assert pending.value.code == 12019113  # only ACTIVATE products take a price
+    assert (
+        await tiktok.gateway.product_audit(tiktok.shop_id, pushed.external_product_id)
+    ).status == ("pending")
+
+    await sim.call("POST", f"/products/{pushed.external_product_id}/audit", {"outcome": "APPROVED"})
+    await tiktok.gateway.update_price(tiktok.shop_id, linked)
+    sku = (await sim_product(sim, pushed.external_product_id))["skus"][0]
+    assert sku["price"]["sale_price"] == "24.50"
+
+    second = await tiktok.gateway.push_product(tiktok.shop_id, listing(tiktok.shop_id))
+    reasons = [{"position": "Title", "reasons": ["Misleading"], "suggestions": ["Say what it is"]}]
+    await sim.call(
+        "POST",
+        f"/products/{second.external_product_id}/audit",
+        {"outcome": "FAILED", "reasons": reasons},
+    )
+    audit = await tiktok.gateway.product_audit(tiktok.shop_id, second.external_product_id)
+    assert (audit.status, audit.listing_status) == ("failed", "rejected")
+    assert [(r.position, r.reasons, r.suggestions) for r in audit.reasons] == [
+        ("Title", ["Misleading"], ["Say what it is"])
+    ]
