@@ -399,7 +399,7 @@ async def test_a_change_stored_but_not_pushed_is_pushed_by_the_next_start(
     services: dict[str, str],
 ) -> None:
     slow = {**SETTINGS, "stock_push_quiet_seconds": 600.0, "stock_push_max_delay_seconds": 600.0}
-    async with sim_worker(services, slow) as sw:
+    async with sim_worker(services, settings=slow) as sw:
         listing = await pushed_listing_without_webhooks(sw)
         external = listing["externalProductId"]
         await publish(sw, [stock_change(listing["localProductId"], 77, version=1)])

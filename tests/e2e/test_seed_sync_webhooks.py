@@ -76,7 +76,7 @@ async def test_seed_catalog_sync_pushes_every_listing(sw: SimWorker, ingress: st
                 "localProductId": f"seed-cat-{n}",
                 "title": f"Catalog item {n}",
                 "price": 1000 + n,
-                "imageUrl": f"https://img.example/{n}.png",
+                "imageUrl": sw.images.url(f"seed-cat-{n}"),
             },
         )
         assert created.status_code == 200, created.text

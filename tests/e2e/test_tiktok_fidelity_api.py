@@ -91,7 +91,7 @@ async def test_a_product_tiktok_froze_is_suspended_with_tiktoks_reason(sw: SimWo
             "localProductId": f"mug-{uuid.uuid4().hex[:6]}",
             "title": "Mug",
             "price": 1299,
-            "imageUrl": "https://img.example/mug.png",
+            "imageUrl": sw.images.url("mug"),
         },
     )
     listing_id = created.json()["listing"]["id"]
