@@ -96,6 +96,7 @@ class Worker:
             self.settings.kafka_bootstrap_servers,
             topic_partitions(self.settings),
             replication=self.settings.kafka_topic_replication,
+            security=self.settings.security(),
         )
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running

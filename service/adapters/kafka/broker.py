@@ -20,6 +20,7 @@ MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 def make_broker(settings: Settings, *, role: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=settings.security(),
         client_id=f"{settings.kafka_client_id}-{role}",
         acks="all",
         enable_idempotence=True,

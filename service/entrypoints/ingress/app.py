@@ -30,6 +30,7 @@ def ingress_app(
         servers=settings.kafka_bootstrap_servers,
         topic=settings.topic_webhooks,
         publish_timeout=publish_timeout,
+        security=settings.security(),
     )
 
     @asynccontextmanager
