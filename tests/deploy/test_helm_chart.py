@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from contracts import topics
+from service.stopping import STOP_SECONDS
 from tests.deploy.chart import CHART, PARTS, Rendered, render, value_sets
 from tests.deploy.environment import settings_from, settings_variables
 
@@ -115,8 +116,9 @@ def test_a_stopping_pod_leaves_routing_first_and_stops_within_the_grace_period(
     assert grace < KUBERNETES_DEFAULT_GRACE_SECONDS
     sleep, seconds = rendered.container(part)["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep == "sleep"
-    # What is left after the pause covers the ingress's 2 s publish timeout with room to close.
-    assert grace - int(seconds) >= 10
+    # What is left after the pause covers the service's bound on stopping, with room to spare:
+    # the process is gone before the kubelet's SIGKILL.
+    assert grace - int(seconds) >= STOP_SECONDS + 3
 
 
 @pytest.mark.parametrize("part", PARTS)

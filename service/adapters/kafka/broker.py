@@ -11,6 +11,7 @@ import logging
 from faststream.kafka import KafkaBroker
 from faststream.middlewares import AckPolicy
 
+from service import stopping
 from service.settings import Settings
 
 # A webhook body may be 1 MiB; with its envelope it needs more than Kafka's 1 MiB default.
@@ -27,6 +28,7 @@ def make_broker(settings: Settings, *, role: str) -> KafkaBroker:
         request_timeout_ms=10_000,
         max_request_size=MAX_MESSAGE_BYTES,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        graceful_timeout=30.0,
+        # Handlers in hand at a stop get this long, then are cancelled and not acknowledged.
+        graceful_timeout=stopping.HANDLERS_SECONDS,
         logger=logging.getLogger(f"service.kafka.{role}"),
     )

@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from service import stopping
 from service.adapters.kafka.broker import make_broker
 from service.adapters.kafka.link import KafkaLink
 from service.entrypoints.health import health_routes
@@ -40,7 +41,9 @@ def ingress_app(
         try:
             yield
         finally:
-            await link.stop()
+            # Requests in hand were answered (each publish is bounded); closing the producer
+            # must not wait for a Kafka that is gone.
+            await stopping.step("kafka producer", link.stop(), 2.0)
 
     routes = [
         *health_routes(link.ready),
