@@ -10,10 +10,11 @@ import asyncio
 from faststream.kafka import KafkaBroker
 
 from contracts import topics
-from service import stopping
+from service import metrics, stopping
 from service.adapters.kafka.broker import make_broker
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.adapters.kafka.events import KafkaEventBus
+from service.adapters.kafka.lag import LagReporter
 from service.adapters.kafka.topics import ensure_topics
 from service.adapters.mongo.database import Database
 from service.adapters.mongo.jobs import MongoJobs
@@ -26,6 +27,7 @@ from service.application.outbox import OutboxRelay
 from service.entrypoints.worker.spawner import TaskSpawner
 from service.entrypoints.worker.subscribers import command_subscriber, webhook_subscriber
 from service.entrypoints.worker.tiktok import tiktok_gateway
+from service.observability import ServiceObserver
 from service.settings import Settings
 
 
@@ -65,6 +67,8 @@ class Worker:
             KafkaEventBus(self.broker, settings.topic_events),
             sweep_seconds=settings.outbox_sweep_seconds,
         )
+        metrics.watch_outbox(self.relay)
+        self.lag = LagReporter(self.broker)
         self.spawner = TaskSpawner()
         self.jobs = MongoJobs(self.db, self.relay.hand)
         self.tiktok = tiktok_gateway(settings, self.db)
@@ -75,6 +79,7 @@ class Worker:
             jobs=self.jobs,
             spawner=self.spawner,
             config=app_config(settings),
+            observer=ServiceObserver(),
         )
         dead_letters = DeadLetters(self.broker, settings.topic_dead_letter)
         webhook_subscriber(
@@ -106,6 +111,7 @@ class Worker:
         await self.tiktok.refresh()
         await self.broker.start()
         self.relay.start()
+        self.lag.start()
 
     async def ready(self) -> bool:
         return await self.db.ping() and await self.broker.ping(timeout=1.0)
@@ -116,6 +122,7 @@ class Worker:
         and the handlers in hand finish (or are cancelled and delivered again); background jobs
         are cancelled; events already handed over are published if Kafka takes them within
         1.5 s (the rest wait in their documents for the next sweep); then the clients close."""
+        await stopping.step("consumer lag", self.lag.stop(), 0.5)
         handlers = stopping.HANDLERS_SECONDS + 1.5
         await asyncio.gather(
             *(

@@ -10,7 +10,7 @@ import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
-from service import logs, stopping
+from service import logs, stopping, telemetry
 from service.bootstrap import Worker
 from service.entrypoints.demo import run_demo
 from service.entrypoints.ingress.app import ingress_app
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.part == "demo":
         raise SystemExit(asyncio.run(run_demo(settings)))
     logs.configure(settings.log_level, json=settings.log_json)
+    # Traces only when an OTLP endpoint is set; before the brokers are built, which then carry
+    # the trace context in Kafka headers.
+    tracing = telemetry.configure(settings, args.part)
     servers: list[uvicorn.Server] = []
     if args.part in ("ingress", "all"):
         servers.append(_server(ingress_app(settings), settings.ingress_host, settings.ingress_port))
@@ -107,4 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             "worker and admin API listening",
             url=f"http://{settings.admin_host}:{settings.admin_port}/admin/tiktok-shop",
         )
-    asyncio.run(_serve(servers))
+    try:
+        asyncio.run(_serve(servers))
+    finally:
+        if tracing is not None:  # send what is buffered, briefly: the stop is bounded
+            tracing.force_flush(timeout_millis=2_000)
+            tracing.shutdown()

@@ -75,6 +75,12 @@ class Settings(KafkaSecurity):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # Traces (service/telemetry.py): off unless an OTLP endpoint is set. OpenTelemetry's other
+    # standard variables (headers, sampler, resource attributes) are read by its SDK.
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_service_name: str = ""
+
     @field_validator("tiktok_app_key", "tiktok_shop_id", "tiktok_api_base_url")
     @classmethod
     def _strip(cls, value: str) -> str:

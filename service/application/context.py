@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from service import retries
+from service.application.observer import QUIET, Observer
 from service.application.ports import (
     Jobs,
     Spawner,
@@ -40,6 +41,8 @@ class Context:
     spawner: Spawner
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
+    #: Where a handler reports what the bus cannot see (a reconciliation's drift).
+    observer: Observer = QUIET
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""

@@ -12,6 +12,7 @@ from service.adapters.kafka.broker import make_broker
 from service.adapters.kafka.link import KafkaLink
 from service.entrypoints.health import health_routes
 from service.entrypoints.ingress.webhook import PATH, webhook_endpoint
+from service.entrypoints.metrics import metrics_routes
 from service.settings import Settings
 
 # Well inside TikTok's 3 s: a webhook that waited longer counts as undelivered anyway.
@@ -47,6 +48,7 @@ def ingress_app(
 
     routes = [
         *health_routes(link.ready),
+        *metrics_routes(),
         Route(PATH, webhook_endpoint(settings, link), methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -14,6 +14,7 @@ from service.entrypoints.admin_http.auth import BearerToken
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
+from service.entrypoints.metrics import metrics_routes
 
 ADMIN_PREFIX = "/admin/tiktok-shop"
 
@@ -46,6 +47,12 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
         return RedirectResponse(f"{ADMIN_PREFIX}/ui/")
 
     return Starlette(
-        routes=[*health_routes(worker.ready), Route(f"{ADMIN_PREFIX}/ui", to_page), page, admin],
+        routes=[
+            *health_routes(worker.ready),
+            *metrics_routes(),
+            Route(f"{ADMIN_PREFIX}/ui", to_page),
+            page,
+            admin,
+        ],
         lifespan=lifespan,
     )
