@@ -301,8 +301,9 @@ def test_an_existing_secret_replaces_the_charts() -> None:
 
 @pytest.mark.parametrize("part", PARTS)
 def test_scrape_annotations_point_at_the_metrics_path_on_the_parts_port(part: str) -> None:
-    assert "prometheus.io/scrape" not in render().pod(part)["metadata"]["annotations"]
-    rendered = render({"metrics": {"scrapeAnnotations": True}})
+    off = render({"metrics": {"scrapeAnnotations": False}})
+    assert "prometheus.io/scrape" not in off.pod(part)["metadata"]["annotations"]
+    rendered = render()
     annotations = rendered.pod(part)["metadata"]["annotations"]
     [port] = rendered.container(part)["ports"]
     assert annotations["prometheus.io/scrape"] == "true"
@@ -319,3 +320,17 @@ def test_the_public_ingress_exposes_only_the_webhook_path() -> None:
     service = rendered.for_part("Service", "ingress")["metadata"]["name"]
     assert path["backend"]["service"]["name"] == service
     assert not render().of_kind("Ingress")
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_extra_volumes_carry_a_kafka_ca_file_to_both_parts(part: str) -> None:
+    rendered = render(VALUE_SETS["prod-example"])
+    env = rendered.env(part)
+    ca_file = env["KAFKA_SSL_CA_FILE"]["value"]
+    mounts = {m["mountPath"]: m for m in rendered.container(part)["volumeMounts"]}
+    [directory] = [path for path in mounts if ca_file.startswith(path + "/")]
+    assert mounts[directory]["readOnly"] is True
+    volumes = {v["name"]: v for v in rendered.pod(part)["spec"]["volumes"]}
+    assert "secret" in volumes[mounts[directory]["name"]]
+    # The password comes from a Secret, never from a plain value.
+    assert "secretKeyRef" in env["KAFKA_SASL_PASSWORD"]["valueFrom"]
