@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 
 from service.bootstrap import Worker
+from service.entrypoints.admin_http.asyncapi import asyncapi_routes
 from service.entrypoints.admin_http.auth import BearerToken
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
@@ -50,6 +51,8 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
         routes=[
             *health_routes(worker.ready),
             *metrics_routes(),
+            # Before the admin mount, which would take these paths: they also take Basic auth.
+            *asyncapi_routes(ADMIN_PREFIX, worker.settings, token),
             Route(f"{ADMIN_PREFIX}/ui", to_page),
             page,
             admin,
