@@ -68,7 +68,8 @@ WEBHOOK_SECONDS: Final = Histogram(
 HANDLED: Final = Counter(
     "tiktok_shop_handled",
     "Messages the worker's handlers finished, by kind (command, webhook), handler and outcome:"
-    " commands ok or their error code; webhooks applied, duplicate, rejected or failed.",
+    " commands ok, their error code or cancelled (a stop); webhooks applied, duplicate,"
+    " rejected or failed.",
     ["kind", "handler", "outcome"],
     registry=REGISTRY,
 )
@@ -119,7 +120,7 @@ TIKTOK_CALLS: Final = Counter(
     "tiktok_shop_tiktok_calls",
     "Calls to TikTok's API after their retries, by endpoint (the name in versions.py) and"
     " outcome: ok, throttled, token_expired, reauthorization_required, api_error,"
-    " server_error, transport_error, bad_response.",
+    " server_error, transport_error, bad_response, cancelled (a stop), error (a bug).",
     ["endpoint", "outcome"],
     registry=REGISTRY,
 )
