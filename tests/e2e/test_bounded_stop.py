@@ -191,15 +191,19 @@ async def test_sigterm_stops_the_worker_in_time_with_kafka_and_the_database_gone
             TopicReader(settings.kafka_bootstrap_servers, settings.topic_events) as events,
             worker_process(env, log),
         ):
-            # The events the first worker could not publish are published from the documents.
-            received = await events.wait_for(
-                lambda e: e["type"] == "tiktok.order.received" and e["shopId"] == shop,
-                count=len(before) + len(in_hand),
-                timeout=120,
-            )
+            # The events the first worker could not publish are published from the documents
+            # (at least once: an event may come twice, with the same eventId).
+            async def announced() -> set[str]:
+                await events.poll()
+                received = events.json(
+                    lambda e: e["type"] == "tiktok.order.received" and e["shopId"] == shop
+                )
+                return {e["order"]["externalOrderId"] for e in received}
+
+            everything = set(before) | set(in_hand)
+            assert await eventually(announced, until=lambda got: got == everything, timeout=120)
         orders = database[settings.mongodb_database]["orders"]
         assert await orders.count_documents({"shop_id": shop}) == len(before) + len(in_hand)
-        assert {e["order"]["externalOrderId"] for e in received} == set(before) | set(in_hand)
     finally:
         await database.drop_database(settings.mongodb_database)
         await database.close()
