@@ -6,6 +6,11 @@
 Replies come back on one shared reply topic; each client reads all of its partitions (no
 consumer group) from the end as it was when the client started, and keeps the replies whose
 correlation id it is waiting for.
+
+On a cluster that wants TLS or SASL, pass its FastStream security object, e.g. read from the
+same environment variables as the service (`contracts.kafka_security`):
+
+    async with AdminClient(servers, security=KafkaSecurity().security()) as admin: ...
 """
 
 import asyncio
@@ -13,14 +18,19 @@ import contextlib
 import json
 import uuid
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from pydantic import BaseModel
 
 from contracts import topics
 from contracts.commands import Command
+from contracts.kafka_security import client_options, diagnose
 from contracts.replies import REPLY_TYPES, ErrorReply, parse_reply
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -51,28 +61,45 @@ class AdminClient:
         reply_topic: str = topics.ADMIN_REPLIES,
         timeout: float = 15.0,
         client_id: str = "tiktok-shop-admin-client",
+        security: "BaseSecurity | None" = None,
     ) -> None:
+        """`security`: FastStream's security object of the cluster (None: an open one)."""
         self.command_topic = command_topic
         self.reply_topic = reply_topic
         self.timeout = timeout
+        self._servers = bootstrap_servers
+        self._security = security
+        options = client_options(security)
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             acks="all",
             enable_idempotence=True,
+            **options,
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             group_id=None,
             enable_auto_commit=False,
+            **options,
         )
         self._waiting: dict[str, asyncio.Future[Reply]] = {}
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._producer.start()
-        await self._consumer.start()
+        """Connect; raises `CredentialsRefused` when Kafka refuses the credentials, aiokafka's
+        KafkaConnectionError when it cannot be reached."""
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+        except KafkaConnectionError as exc:
+            await self._consumer.stop()
+            await self._producer.stop()
+            reason = await diagnose(self._servers, self._security, exc)
+            if reason is exc:
+                raise
+            raise reason from exc
         partitions = await self._reply_partitions()
         self._consumer.assign(partitions)
         await self._consumer.seek_to_end(*partitions)

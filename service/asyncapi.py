@@ -30,21 +30,28 @@ platform-catalog topic, keyed by product id.
 """
 
 
-def document() -> str:
-    # Explicit values, not the environment: the document describes the defaults.
-    settings = Settings(
-        kafka_bootstrap_servers="127.0.0.1:29092",
-        kafka_group_id="tiktok-shop-worker",
-        topic_webhooks=topics.WEBHOOKS,
-        topic_admin_commands=topics.ADMIN_COMMANDS,
-        topic_events=topics.EVENTS,
-        topic_dead_letter=topics.DEAD_LETTER,
-        topic_platform_catalog=topics.PLATFORM_CATALOG,
-        admin_api_token="unused",  # noqa: S106 (never served)
+def document(settings: Settings | None = None) -> str:
+    """The AsyncAPI 3 document (JSON text) of a worker with `settings`: its topics, servers
+    and Kafka security scheme. None: the defaults, as committed in `contracts/asyncapi.json`.
+
+    Builds the worker's broker and subscribers only to describe them: nothing connects.
+    """
+    # Explicit values, not the environment: the committed document describes the defaults.
+    settings = settings or Settings.model_validate(
+        {
+            "kafka_bootstrap_servers": "127.0.0.1:29092",
+            "kafka_group_id": "tiktok-shop-worker",
+            "topic_webhooks": topics.WEBHOOKS,
+            "topic_admin_commands": topics.ADMIN_COMMANDS,
+            "topic_events": topics.EVENTS,
+            "topic_dead_letter": topics.DEAD_LETTER,
+            "topic_platform_catalog": topics.PLATFORM_CATALOG,
+            "admin_api_token": "unused",  # never served
+        }
     )
     broker = Worker(settings).broker
     broker.publisher(
-        topics.EVENTS,
+        settings.topic_events,
         title="domain-events",
         description="tiktok.order.received, tiktok.order.shipped, tiktok.product.synced, ...",
         schema=DomainEvent,

@@ -5,12 +5,16 @@ relay, the TikTok gateway and the bus they serve. `python -m service worker` run
 admin HTTP API and the AsyncAPI document use the same wiring.
 """
 
+import asyncio
+
 from faststream.kafka import KafkaBroker
 
 from contracts import topics
+from service import metrics, stopping
 from service.adapters.kafka.broker import make_broker
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.adapters.kafka.events import KafkaEventBus
+from service.adapters.kafka.lag import LagReporter
 from service.adapters.kafka.topics import ensure_topics
 from service.adapters.mongo.database import Database
 from service.adapters.mongo.jobs import MongoJobs
@@ -30,6 +34,7 @@ from service.entrypoints.worker.subscribers import (
     webhook_subscriber,
 )
 from service.entrypoints.worker.tiktok import tiktok_gateway
+from service.observability import ServiceObserver
 from service.settings import Settings
 
 
@@ -80,6 +85,8 @@ class Worker:
             KafkaEventBus(self.broker, settings.topic_events),
             sweep_seconds=settings.outbox_sweep_seconds,
         )
+        metrics.watch_outbox(self.relay)
+        self.lag = LagReporter(self.broker)
         self.spawner = TaskSpawner()
         self.jobs = MongoJobs(self.db, self.relay.hand)
         self.tiktok = tiktok_gateway(settings, self.db)
@@ -92,6 +99,7 @@ class Worker:
             spawner=self.spawner,
             config=app_config(settings),
             reconciliations=self.reconciliations,
+            observer=ServiceObserver(),
         )
         self.bus.pusher = CatalogPusher(
             self.bus.context,
@@ -130,6 +138,7 @@ class Worker:
             self.settings.kafka_bootstrap_servers,
             topic_partitions(self.settings),
             replication=self.settings.kafka_topic_replication,
+            security=self.settings.security(),
         )
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running
@@ -140,14 +149,28 @@ class Worker:
         self.spawner.spawn(reconciliation.schedule(self.bus.context), name="reconcile-schedule")
         # Stock and price stored by a worker that stopped before pushing them.
         await self.bus.pusher.resume()
+        self.lag.start()
 
     async def ready(self) -> bool:
         return await self.db.ping() and await self.broker.ping(timeout=1.0)
 
     async def stop(self) -> None:
-        await self.broker.stop()
-        await self.bus.pusher.close()
-        await self.spawner.close()
-        await self.relay.stop()
-        await self.tiktok.aclose()
-        await self.db.close()
+        """Let go in order, each step bounded (`service.stopping`), so that the whole stop takes
+        about 11 s at most even with Kafka and the database gone: the consumers stop fetching
+        and the handlers in hand finish (or are cancelled and delivered again); background jobs
+        are cancelled; events already handed over are published if Kafka takes them within
+        1.5 s (the rest wait in their documents for the next sweep); then the clients close."""
+        await stopping.step("consumer lag", self.lag.stop(), 0.5)
+        handlers = stopping.HANDLERS_SECONDS + 1.5
+        await asyncio.gather(
+            *(
+                stopping.step("consumer", subscriber.stop(), handlers)
+                for subscriber in self.broker.subscribers
+            ),
+            stopping.step("background jobs", self.spawner.close(), handlers),
+            stopping.step("catalog pusher", self.bus.pusher.close(), handlers),
+        )
+        await stopping.step("outbox relay", self.relay.stop(grace=1.5), 2.0)
+        await stopping.step("kafka producer", self.broker.stop(), 1.5)
+        await stopping.step("tiktok client", self.tiktok.aclose(), 0.5)
+        await stopping.step("database client", self.db.close(), 0.5)

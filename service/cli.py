@@ -10,7 +10,7 @@ import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
-from service import logs
+from service import logs, stopping, telemetry
 from service.bootstrap import Worker
 from service.entrypoints.demo import run_demo
 from service.entrypoints.ingress.app import ingress_app
@@ -29,19 +29,40 @@ class _Server(uvicorn.Server):
 
 
 def _server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=stopping.HTTP_DRAIN_SECONDS,
+    )
     return _Server(config)
 
 
 async def _serve(servers: list[uvicorn.Server]) -> None:
     def stop() -> None:
-        log.info("stopping: finishing the messages in hand, then closing connections")
+        log.info(
+            "stopping: finishing the messages in hand, then closing connections",
+            within_seconds=stopping.STOP_SECONDS,
+        )
+        # However the stop goes, the process is gone within STOP_SECONDS (a second signal: now).
+        stopping.arm_deadline()
         for server in servers:
             server.should_exit = True
 
+    signalled = False
+
+    def on_signal() -> None:
+        nonlocal signalled
+        if signalled:
+            stopping.exit_now("a second stop signal")
+        signalled = True
+        stop()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, on_signal)
 
     async def run(server: uvicorn.Server) -> bool:
         try:
@@ -71,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.part == "demo":
         raise SystemExit(asyncio.run(run_demo(settings)))
     logs.configure(settings.log_level, json=settings.log_json)
+    # Traces only when an OTLP endpoint is set; before the brokers are built, which then carry
+    # the trace context in Kafka headers.
+    tracing = telemetry.configure(settings, args.part)
     servers: list[uvicorn.Server] = []
     if args.part in ("ingress", "all"):
         servers.append(_server(ingress_app(settings), settings.ingress_host, settings.ingress_port))
@@ -86,4 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             "worker and admin API listening",
             url=f"http://{settings.admin_host}:{settings.admin_port}/admin/tiktok-shop",
         )
-    asyncio.run(_serve(servers))
+    try:
+        asyncio.run(_serve(servers))
+    finally:
+        if tracing is not None:  # send what is buffered, briefly: the stop is bounded
+            tracing.force_flush(timeout_millis=2_000)
+            tracing.shutdown()

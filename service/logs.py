@@ -4,11 +4,25 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
+
+
+def _trace_ids(
+    logger: object, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """With tracing on, a line written inside a span names its trace and span, so logs and
+    traces meet (beside the correlation id, which every line of a message carries)."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", format(context.span_id, "016x"))
+    return event
 
 
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        _trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -42,7 +42,7 @@ class Policy:
         """`async for attempt in POLICY.context(on=...): with attempt: ...` (stamina's
         retry context; its iterator type is not public)."""
         return stamina.retry_context(
-            on=on,
+            on=_exceptions_only(on),
             attempts=self.attempts,
             timeout=self.timeout,
             wait_initial=self.wait_initial,
@@ -53,6 +53,19 @@ class Policy:
     def delay(self, attempt: int) -> float:
         """The wait before retry number `attempt` (1-based) without jitter, in seconds."""
         return float(min(self.wait_max, self.wait_initial * 2 ** (attempt - 1)))
+
+
+def _exceptions_only(on: RetryOn) -> RetryOn:
+    """stamina hands a predicate every BaseException; a cancelled task (a stop) or Ctrl-C must
+    end the retries at once, not be tried again."""
+    if isinstance(on, type | tuple):
+        return on
+    predicate = on
+
+    def decide(exc: Exception) -> bool | float:
+        return isinstance(exc, Exception) and predicate(exc)
+
+    return decide
 
 
 TIKTOK_CALL = Policy(attempts=5, timeout=120.0, wait_initial=0.5, wait_max=30.0, wait_jitter=0.5)

@@ -5,9 +5,10 @@ The TikTok names are the seed's (`TIKTOK_APP_KEY`, `TIKTOK_APP_SECRET`, `TIKTOK_
 """
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from contracts import topics
+from contracts.kafka_security import KafkaSecurity
 from service.domain.stock import parse_warehouse_map
 
 PRODUCTION_API = "https://open-api.tiktokglobalshop.com"
@@ -15,7 +16,11 @@ SANDBOX_API = "https://open-api-sandbox.tiktokglobalshop.com"
 AUTH_API = "https://auth.tiktok-shops.com"
 
 
-class Settings(BaseSettings):
+class Settings(KafkaSecurity):
+    """Every setting of the service. Kafka's security settings (`KAFKA_SECURITY_PROTOCOL`,
+    `KAFKA_SASL_*`, `KAFKA_SSL_*`) come from `contracts.kafka_security.KafkaSecurity`, which the
+    platform's `AdminClient` reads too; `security()` gives FastStream's object for them."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     # TikTok Shop app and default shop (the seed's options).
@@ -96,6 +101,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    # Traces (service/telemetry.py): off unless an OTLP endpoint is set. OpenTelemetry's other
+    # standard variables (headers, sampler, resource attributes) are read by its SDK.
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+    otel_service_name: str = ""
 
     @field_validator("tiktok_warehouse_map")
     @classmethod

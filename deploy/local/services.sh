@@ -8,6 +8,7 @@
 #   services.sh down      stop both
 #   services.sh status    say what runs where
 #   services.sh env       print the KAFKA_BOOTSTRAP_SERVERS and MONGODB_URI to use
+#   services.sh scram-env the Kafka settings for the broker's SCRAM listener (see below)
 #
 # When KAFKA_BOOTSTRAP_SERVERS or MONGODB_URI is already set, that service is taken as given
 # and nothing is installed or started for it.
@@ -15,6 +16,13 @@
 # KAFKA_INSTANCE=outage selects a second, separate Kafka broker (its own data, pid, log and
 # ports 29094/29095; the same jars) that tests stop and start to simulate an outage without
 # disturbing the shared broker. The commands then act on that broker only.
+#
+# Each broker also has a SASL_PLAINTEXT listener with SCRAM-SHA-512 (port 29096, the outage
+# broker's 29097; LOCAL_KAFKA_SCRAM_PORT, LOCAL_OUTAGE_KAFKA_SCRAM_PORT) whose user
+# (LOCAL_KAFKA_SCRAM_USER / LOCAL_KAFKA_SCRAM_PASSWORD, default tiktok-shop / tiktok-shop-local)
+# is created when the storage is formatted. `services.sh scram-env` prints the service's settings
+# for it. Storage formatted before the listener existed has no user: the outage broker's (thrown
+# away by design) is formatted anew; the shared broker's is left alone, with a warning.
 #
 # MONGO_INSTANCE=outage does the same for the database: a second one on port 27029
 # (LOCAL_OUTAGE_MONGO_PORT) with its own data, pid and log. Its commands also take `kill`,
@@ -28,10 +36,12 @@ case $INSTANCE in
   "")
     KAFKA_PORT=${LOCAL_KAFKA_PORT:-29092}
     KAFKA_CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-29093}
+    KAFKA_SCRAM_PORT=${LOCAL_KAFKA_SCRAM_PORT:-29096}
     ;;
   outage) # its own ports, whatever moved the main broker's
     KAFKA_PORT=${LOCAL_OUTAGE_KAFKA_PORT:-29094}
     KAFKA_CONTROLLER_PORT=${LOCAL_OUTAGE_KAFKA_CONTROLLER_PORT:-29095}
+    KAFKA_SCRAM_PORT=${LOCAL_OUTAGE_KAFKA_SCRAM_PORT:-29097}
     ;;
   *) echo "[services] error: unknown KAFKA_INSTANCE '$INSTANCE' (only 'outage')" >&2; exit 2 ;;
 esac
@@ -54,6 +64,10 @@ KAFKA_STATE=$LOCAL/$KAFKA_NAME  # server.properties and data; the default's is K
 KAFKA_DATA=$KAFKA_STATE/data
 KAFKA_LOG=$LOCAL/logs/$KAFKA_NAME.log
 KAFKA_PID=$LOCAL/run/$KAFKA_NAME.pid
+SCRAM_USER=${LOCAL_KAFKA_SCRAM_USER:-tiktok-shop}
+SCRAM_PASSWORD=${LOCAL_KAFKA_SCRAM_PASSWORD:-tiktok-shop-local}
+# Written when the storage is formatted with the SCRAM user: storage without it predates it.
+SCRAM_MARK=$KAFKA_STATE/scram-user
 MONGO_HOME=$LOCAL/mongo
 MONGO_LIB=$MONGO_HOME/lib  # the launcher's jar and its class path, shared by both instances
 MONGO_NAME=mongo${MONGO_INSTANCE:+-$MONGO_INSTANCE}
@@ -131,9 +145,20 @@ wait_for() { # name, pid file, port, log file, ready pattern (empty: the open po
 start_kafka() {
   if alive "$KAFKA_PID"; then log "Kafka already running on 127.0.0.1:$KAFKA_PORT"; return; fi
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set LOCAL_KAFKA_PORT)"
+  port_open "$KAFKA_SCRAM_PORT" && die "port $KAFKA_SCRAM_PORT is taken by another process (set LOCAL_KAFKA_SCRAM_PORT)"
+  if [[ -f $KAFKA_DATA/meta.properties && ! -f $SCRAM_MARK ]]; then
+    if [[ -n $INSTANCE ]]; then
+      log "Kafka ($INSTANCE): storage predates the SCRAM user; formatting it anew"
+      rm -rf "$KAFKA_DATA"
+    else
+      log "warning: Kafka's storage predates the SCRAM listener's user ($SCRAM_USER): SCRAM logins" \
+        "fail until it is formatted anew (services-down, then remove $KAFKA_DATA)"
+    fi
+  fi
   mkdir -p "$KAFKA_DATA" "$LOCAL/logs" "$LOCAL/run"
   local conf=$KAFKA_STATE/server.properties
   sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@SCRAM_PORT@|$KAFKA_SCRAM_PORT|g" \
     -e "s|@DATA_DIR@|$KAFKA_DATA|g" "$ROOT/deploy/kafka/server.properties.in" >"$conf"
   local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC "-Dlog4j2.configurationFile=$ROOT/deploy/kafka/log4j2.properties"
     "-Dkafka.logfile=$KAFKA_LOG")
@@ -141,7 +166,9 @@ start_kafka() {
     local cluster_id
     cluster_id=$(java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool random-uuid)
     java -cp "$KAFKA_LIB/*" "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" -g \
+      --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
       >>"$LOCAL/logs/$KAFKA_NAME-format.log" 2>&1 || die "formatting Kafka's storage failed; see $LOCAL/logs/$KAFKA_NAME-format.log"
+    echo "$SCRAM_USER" >"$SCRAM_MARK"
   fi
   : >"$KAFKA_LOG"
   log "starting Kafka on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_LOG)"
@@ -190,6 +217,14 @@ crash() { # name, pid file: SIGKILL, as a crash or an OOM killer would, and wait
   rm -f "$pidfile"
 }
 
+print_scram_env() { # the service's settings for the SCRAM listener
+  echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_SCRAM_PORT"
+  echo "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT"
+  echo "KAFKA_SASL_MECHANISM=SCRAM-SHA-512"
+  echo "KAFKA_SASL_USERNAME=$SCRAM_USER"
+  echo "KAFKA_SASL_PASSWORD=$SCRAM_PASSWORD"
+}
+
 print_env() {
   echo "KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
   echo "MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$MONGO_PORT/}"
@@ -221,7 +256,8 @@ if [[ -n $INSTANCE ]]; then
       else echo "kafka ($INSTANCE): stopped"; fi
       ;;
     env) echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
-    *) echo "usage: KAFKA_INSTANCE=$INSTANCE $0 install|up|down|status|env" >&2; exit 2 ;;
+    scram-env) print_scram_env ;;
+    *) echo "usage: KAFKA_INSTANCE=$INSTANCE $0 install|up|down|status|env|scram-env" >&2; exit 2 ;;
   esac
   exit 0
 fi
@@ -246,5 +282,6 @@ case ${1:-} in
     if alive "$MONGO_PID"; then echo "database: running on 127.0.0.1:$MONGO_PORT"; else echo "database: stopped"; fi
     ;;
   env) print_env ;;
-  *) echo "usage: $0 install|up|down|status|env" >&2; exit 2 ;;
+  scram-env) print_scram_env ;;
+  *) echo "usage: $0 install|up|down|status|env|scram-env" >&2; exit 2 ;;
 esac

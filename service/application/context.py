@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from service import retries
 from service.application.errors import Conflict
+from service.application.observer import QUIET, Observer
 from service.application.ports import (
     Jobs,
     Pushes,
@@ -20,15 +21,9 @@ from service.application.ports import (
 
 T = TypeVar("T")
 
+
 #: Told `(shop id, drift)` after each completed reconciliation: how many orders and requests
 #: differed from TikTok's copy. The hook a metrics module wires to a counter or gauge.
-DriftHook = Callable[[str, int], None]
-
-
-def no_drift_hook(shop_id: str, drift: int) -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class AppConfig:
     default_shop_id: str
@@ -76,8 +71,9 @@ class Context:
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
     reconciliations: Reconciliations
-    reconcile_drift_hook: DriftHook = no_drift_hook
     pushes: Pushes = field(default_factory=NoPushes)
+    #: Where a handler reports what the bus cannot see (a reconciliation's drift).
+    observer: Observer = QUIET
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""

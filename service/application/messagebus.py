@@ -12,6 +12,8 @@ the unit of work, which the bus commits.
   one webhook at a time, so that only the bad one is set aside.
 """
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,8 +39,9 @@ from service.application import (
     stock,
     webhook_subscriptions,
 )
-from service.application.context import AppConfig, Context, DriftHook, no_drift_hook
+from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
+from service.application.observer import QUIET, Observer
 from service.application.ports import (
     DatabaseUnavailable,
     Jobs,
@@ -150,12 +153,16 @@ HANDLERS: Mapping[type, Route] = {
 @dataclass(frozen=True)
 class Outcome:
     """What became of one webhook. `rejected` (it can never be applied) and `failed` (it kept
-    failing) are set aside on the dead-letter topic by the caller; the others are done."""
+    failing) are set aside on the dead-letter topic by the caller; the others are done.
+    `handler` names the function that took it (`unreadable` for a webhook that could not be
+    parsed) and `seconds` the time spent in it."""
 
     notification_id: str
     status: Literal["applied", "duplicate", "rejected", "failed"]
     detail: str
     error: Exception | None = None
+    handler: str = "unreadable"
+    seconds: float = 0.0
 
     @property
     def set_aside(self) -> bool:
@@ -181,6 +188,10 @@ def _summary(result: object) -> str:
     return repr(result)[:500]
 
 
+def _handler_name(route: Route | None) -> str:
+    return route.handler.__name__ if route is not None else "unreadable"
+
+
 def _retry_command(exc: Exception) -> bool:
     # Refusals are answers, not failures; a conflict was retried already; a database that did
     # not answer was waited for already (the driver's server selection): "unavailable" now.
@@ -200,19 +211,19 @@ class MessageBus:
         spawner: Spawner,
         config: AppConfig,
         reconciliations: Reconciliations,
-        reconcile_drift_hook: DriftHook = no_drift_hook,
         handlers: Mapping[type, Route] = HANDLERS,
         pusher: CatalogPusher | None = None,
+        observer: Observer = QUIET,
     ) -> None:
         self.config = config
         self.handlers = handlers
+        self.observer = observer
         self._new_uow = new_uow
         self._views = views
         self._tiktok = tiktok
         self._jobs = jobs
         self._spawner = spawner
         self._reconciliations = reconciliations
-        self._drift_hook = reconcile_drift_hook
         self.pusher = pusher or CatalogPusher(self.context)
 
     def context(self) -> Context:
@@ -226,8 +237,8 @@ class MessageBus:
             config=self.config,
             new_uow=self._new_uow,
             reconciliations=self._reconciliations,
-            reconcile_drift_hook=self._drift_hook,
             pushes=self.pusher,
+            observer=self.observer,
         )
 
     # --- commands ------------------------------------------------------------------------
@@ -240,6 +251,22 @@ class MessageBus:
         else escapes after `retries.MESSAGE` (only for repeatable commands) and is a bug.
         """
         route = self.handlers[type(command)]
+        started, outcome = time.monotonic(), "internal"
+        try:
+            reply = await self._handle(route, command)
+            outcome = "ok"
+            return reply
+        except AppError as exc:
+            outcome = exc.code
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            seconds = time.monotonic() - started
+            self.observer.handled("command", _handler_name(route), outcome, seconds)
+
+    async def _handle(self, route: Route, command: c.Command) -> WireModel:
         try:
             if not route.repeatable:
                 return await self._commit_once(route, command)  # type: ignore[no-any-return]
@@ -307,16 +334,22 @@ class MessageBus:
         """
         parsed = [self.parse(m) for m in messages]
         with budget.bounded(self.config.webhook_tiktok_seconds):
-            if len(parsed) > 1:
-                try:
-                    return await self._apply_together(parsed)
-                except Exception as exc:
-                    log.warning(
-                        "batch failed; applying its webhooks one at a time",
-                        size=len(parsed),
-                        error=repr(exc),
-                    )
-            return [await self._apply_alone(p) for p in parsed]
+            outcomes = await self._apply(parsed)
+        for outcome in outcomes:
+            self.observer.handled("webhook", outcome.handler, outcome.status, outcome.seconds)
+        return outcomes
+
+    async def _apply(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
+        if len(parsed) > 1:
+            try:
+                return await self._apply_together(parsed)
+            except Exception as exc:
+                log.warning(
+                    "batch failed; applying its webhooks one at a time",
+                    size=len(parsed),
+                    error=repr(exc),
+                )
+        return [await self._apply_alone(p) for p in parsed]
 
     async def _apply_together(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         ctx = self.context()
@@ -326,35 +359,50 @@ class MessageBus:
             route = None if isinstance(item, w.UnreadableWebhook) else self.handlers[type(item)]
             if route is not None and route.keys is not None:
                 keys.add(route.keys(item))
-        await ctx.uow.load(keys)
-        outcomes = [await self._apply_in(ctx, item) for item in parsed]
-        await ctx.uow.commit()
+        with self.observer.batch([item.delivery for item in parsed]):
+            await ctx.uow.load(keys)
+            outcomes = []
+            for item in parsed:
+                with self.observer.webhook(item.delivery):
+                    outcomes.append(await self._apply_in(ctx, item))
+            await ctx.uow.commit()
         return outcomes
 
     async def _apply_alone(self, item: w.Webhook | w.UnreadableWebhook) -> Outcome:
         route = None if isinstance(item, w.UnreadableWebhook) else self.handlers[type(item)]
+        started = time.monotonic()
         try:
-            async for attempt in retries.MESSAGE.context(on=Exception):
-                with attempt:
-                    async for again in retries.CONFLICT.context(on=WriteConflict):
-                        with again:
-                            ctx = self.context()
-                            outcome = await self._apply_in(ctx, item)
-                            await ctx.uow.commit()
-                            return outcome
+            with self.observer.webhook(item.delivery):
+                async for attempt in retries.MESSAGE.context(on=Exception):
+                    with attempt:
+                        async for again in retries.CONFLICT.context(on=WriteConflict):
+                            with again:
+                                ctx = self.context()
+                                outcome = await self._apply_in(ctx, item)
+                                await ctx.uow.commit()
+                                return outcome
         except DatabaseUnavailable:
             raise
         except Exception as exc:
             log.exception(
                 "webhook failed for good",
                 notification_id=item.delivery.notification_id,
-                handler=route.handler.__name__ if route is not None else None,
+                handler=_handler_name(route),
             )
-            return Outcome(item.delivery.notification_id, "failed", repr(exc), exc)
+            return Outcome(
+                item.delivery.notification_id,
+                "failed",
+                repr(exc),
+                exc,
+                handler=_handler_name(route),
+                seconds=time.monotonic() - started,
+            )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _apply_in(self, ctx: Context, item: w.Webhook | w.UnreadableWebhook) -> Outcome:
         delivery = item.delivery
+        unreadable = isinstance(item, w.UnreadableWebhook)
+        name = _handler_name(None if unreadable else self.handlers[type(item)])
         with structlog.contextvars.bound_contextvars(
             notification_id=delivery.notification_id,
             correlation_id=delivery.correlation_id,
@@ -363,28 +411,37 @@ class MessageBus:
             recorded = await ctx.uow.inbox.outcome(delivery.notification_id)
             if recorded is not None and recorded.startswith(REJECTED):
                 # Set aside again: had the first set-aside failed, this is its retry.
-                return Outcome(delivery.notification_id, "rejected", recorded)
+                return Outcome(delivery.notification_id, "rejected", recorded, None, name)
             if recorded is not None:
-                return Outcome(delivery.notification_id, "duplicate", "applied before")
+                return Outcome(delivery.notification_id, "duplicate", "applied before", None, name)
             if isinstance(item, w.UnreadableWebhook):
-                return self._rejected(ctx, delivery, item.reason, item)
+                return self._rejected(ctx, delivery, item.reason, item, name, 0.0)
             route = self.handlers[type(item)]
+            started = time.monotonic()
             try:
                 result = await route.handler(item, ctx)
             except InvalidRequest as exc:
-                return self._rejected(ctx, delivery, exc.message, exc)
+                seconds = time.monotonic() - started
+                return self._rejected(ctx, delivery, exc.message, exc, name, seconds)
             except AppError as exc:
                 # A refusal (a sync already running, TikTok said no) is an answer, recorded.
                 result = f"refused: {exc.message}"
+            seconds = time.monotonic() - started
             detail = _summary(result)
             ctx.uow.inbox.record(delivery, detail, [received_event(delivery)])
             log.info("webhook applied", webhook_type=delivery.webhook_type, outcome=detail)
-            return Outcome(delivery.notification_id, "applied", detail)
+            return Outcome(delivery.notification_id, "applied", detail, None, name, seconds)
 
     def _rejected(
-        self, ctx: Context, delivery: w.Delivery, reason: str, error: Exception
+        self,
+        ctx: Context,
+        delivery: w.Delivery,
+        reason: str,
+        error: Exception,
+        handler: str,
+        seconds: float,
     ) -> Outcome:
         detail = f"{REJECTED}{reason}"
         ctx.uow.inbox.record(delivery, detail, [received_event(delivery)])
         log.warning("webhook rejected", webhook_type=delivery.webhook_type, reason=reason)
-        return Outcome(delivery.notification_id, "rejected", detail, error)
+        return Outcome(delivery.notification_id, "rejected", detail, error, handler, seconds)

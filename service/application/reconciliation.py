@@ -260,7 +260,8 @@ async def _close(
     watermarks: Watermarks | None,
     error: str | None,
 ) -> None:
-    """Record the run's outcome with its event, free the lease, log it, feed the drift hook."""
+    """Record the run's outcome with its event, free the lease, log it, report its drift per
+    entity to the observer (the reconciliation drift metric)."""
     drift = rules.drift(tally.orders, tally.requests)
     final = record.model_copy(
         update={
@@ -297,7 +298,12 @@ async def _close(
         drift=drift,
     )
     if final.status == "completed":
-        ctx.reconcile_drift_hook(final.shop_id, drift)
+        for entity, counts in (
+            ("orders", final.orders),
+            ("requests", final.requests),
+            ("products", final.products),
+        ):
+            ctx.observer.reconciled(entity, rules.drift(counts))
 
 
 async def _renew(ctx: Context, lease: ReconcileLease) -> None:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from contracts import topics
+from service.stopping import STOP_SECONDS
 from tests.deploy.chart import CHART, PARTS, Rendered, render, value_sets
 from tests.deploy.environment import settings_from, settings_variables
 
@@ -115,8 +116,9 @@ def test_a_stopping_pod_leaves_routing_first_and_stops_within_the_grace_period(
     assert grace < KUBERNETES_DEFAULT_GRACE_SECONDS
     sleep, seconds = rendered.container(part)["lifecycle"]["preStop"]["exec"]["command"]
     assert sleep == "sleep"
-    # What is left after the pause covers the ingress's 2 s publish timeout with room to close.
-    assert grace - int(seconds) >= 10
+    # What is left after the pause covers the service's bound on stopping, with room to spare:
+    # the process is gone before the kubelet's SIGKILL.
+    assert grace - int(seconds) >= STOP_SECONDS + 3
 
 
 @pytest.mark.parametrize("part", PARTS)
@@ -299,8 +301,9 @@ def test_an_existing_secret_replaces_the_charts() -> None:
 
 @pytest.mark.parametrize("part", PARTS)
 def test_scrape_annotations_point_at_the_metrics_path_on_the_parts_port(part: str) -> None:
-    assert "prometheus.io/scrape" not in render().pod(part)["metadata"]["annotations"]
-    rendered = render({"metrics": {"scrapeAnnotations": True}})
+    off = render({"metrics": {"scrapeAnnotations": False}})
+    assert "prometheus.io/scrape" not in off.pod(part)["metadata"]["annotations"]
+    rendered = render()
     annotations = rendered.pod(part)["metadata"]["annotations"]
     [port] = rendered.container(part)["ports"]
     assert annotations["prometheus.io/scrape"] == "true"
@@ -317,3 +320,17 @@ def test_the_public_ingress_exposes_only_the_webhook_path() -> None:
     service = rendered.for_part("Service", "ingress")["metadata"]["name"]
     assert path["backend"]["service"]["name"] == service
     assert not render().of_kind("Ingress")
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_extra_volumes_carry_a_kafka_ca_file_to_both_parts(part: str) -> None:
+    rendered = render(VALUE_SETS["prod-example"])
+    env = rendered.env(part)
+    ca_file = env["KAFKA_SSL_CA_FILE"]["value"]
+    mounts = {m["mountPath"]: m for m in rendered.container(part)["volumeMounts"]}
+    [directory] = [path for path in mounts if ca_file.startswith(path + "/")]
+    assert mounts[directory]["readOnly"] is True
+    volumes = {v["name"]: v for v in rendered.pod(part)["spec"]["volumes"]}
+    assert "secret" in volumes[mounts[directory]["name"]]
+    # The password comes from a Secret, never from a plain value.
+    assert "secretKeyRef" in env["KAFKA_SASL_PASSWORD"]["valueFrom"]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from tests import outage
 from tests.support import ROOT
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def outage_database(command: str) -> str:
     """Drive the outage database instance: install, up, down, kill (SIGKILL) or env."""
     done = subprocess.run(
         [SERVICES, command],
-        env={**os.environ, "MONGO_INSTANCE": "outage"},
+        env={**os.environ, **outage.ports(), "MONGO_INSTANCE": "outage"},
         check=True,
         capture_output=True,
         text=True,

@@ -32,6 +32,7 @@ from service.adapters.tiktok.signing import seed_webhook_signature, webhook_sign
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.ingress.webhook import PATH
 from service.settings import Settings
+from tests import outage
 from tests.conftest import make_settings, run_topic
 from tests.kafka_tools import delete_topics
 from tests.processes import ServiceProcess
@@ -542,7 +543,7 @@ def outage_kafka(command: str) -> str:
     """Drive the second, separate local Kafka broker; the shared one stays up for other tests."""
     done = subprocess.run(
         [SERVICES, command],
-        env={**os.environ, "KAFKA_INSTANCE": "outage"},
+        env={**os.environ, **outage.ports(), "KAFKA_INSTANCE": "outage"},
         check=True,
         capture_output=True,
         text=True,

@@ -14,6 +14,7 @@ from contracts import webhooks as w
 from contracts.entities import ChannelOrder, ReverseRequest
 from contracts.events import OrderReceived, RefundSucceeded
 from service.application.errors import GatewayError, InvalidRequest, TikTokFailed
+from service.application.observer import QUIET
 from service.application.ports import Unreadable
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
@@ -95,15 +96,35 @@ class ScriptedTikTok:
         self.asked.append(("ship", args))
 
 
+class DriftRecorder:
+    """The observer port (reporting nothing else), keeping each completed run's drift."""
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[str, int]] = []
+
+    def handled(self, kind: Any, handler: str, outcome: str, seconds: float) -> None:
+        return None
+
+    def reconciled(self, entity: str, drift: int) -> None:
+        self.reported.append((entity, drift))
+
+    def webhook(self, delivery: Any) -> Any:
+        return QUIET.webhook(delivery)
+
+    def batch(self, deliveries: Any) -> Any:
+        return QUIET.batch(deliveries)
+
+    def totals(self) -> list[int]:
+        """Per completed run: orders plus requests that differed from TikTok's copy."""
+        runs = [d for e, d in self.reported if e == "orders"]
+        requests = [d for e, d in self.reported if e == "requests"]
+        return [o + r for o, r in zip(runs, requests, strict=True)]
+
+
 def bus_with(tiktok: ScriptedTikTok, stored: Stored | None = None) -> Any:
     stored = stored or Stored()
-    drifts: list[tuple[str, int]] = []
-    bus, _ = fake_bus(
-        stored,
-        tiktok=tiktok,
-        spawner=InlineSpawner(),
-        reconcile_drift_hook=lambda shop, drift: drifts.append((shop, drift)),
-    )
+    drifts = DriftRecorder()
+    bus, _ = fake_bus(stored, tiktok=tiktok, spawner=InlineSpawner(), observer=drifts)
     return bus, stored, drifts
 
 
@@ -137,7 +158,7 @@ async def test_a_run_brings_in_what_changed_and_a_second_run_finds_nothing_new()
     assert (second.orders.created, second.orders.changed, second.orders.unchanged) == (0, 1, 2)
     assert order_of(stored, "b").status == "delivered"
     assert len([e for e in stored.events if isinstance(e, OrderReceived)]) == 3  # no repeats
-    assert drifts == [(SHOP, 3), (SHOP, 1)]
+    assert drifts.totals() == [3, 1]
     reconciliations: FakeReconciliations = bus.context().reconciliations
     assert reconciliations.held == {}  # the lease is free again
     assert [e.type for e in reconciliations.published] == ["tiktok.reconciliation.finished"] * 2
@@ -176,7 +197,7 @@ async def test_a_run_that_tiktok_fails_keeps_the_watermark() -> None:
     reconciliations: FakeReconciliations = bus.context().reconciliations
     assert reconciliations.marks[SHOP].orders == T0
     assert reconciliations.held == {}
-    assert len(drifts) == 1  # only completed runs feed the drift figure
+    assert len(drifts.totals()) == 1  # only completed runs feed the drift figure
 
 
 async def test_requests_and_settled_fees_are_reconciled() -> None:

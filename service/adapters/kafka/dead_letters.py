@@ -6,6 +6,7 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaBroker
 
+from service import metrics
 from service.adapters.kafka import headers
 
 log = structlog.get_logger(__name__)
@@ -31,3 +32,10 @@ class DeadLetters:
         await self._broker.publish(
             record.value, self._topic, key=record.key, headers={**carried, **origin}
         )
+        metrics.DEAD_LETTERS.labels(topic=str(record.topic), reason=_reason_kind(reason)).inc()
+
+
+def _reason_kind(reason: str) -> str:
+    """unreadable, rejected or failed: the first word the subscriber's reasons start with."""
+    kind = reason.split(":", 1)[0].strip()
+    return kind if kind in ("unreadable", "rejected") else "failed"

@@ -10,16 +10,26 @@ afresh.
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import AIOKafkaClient
-from aiokafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+)
 from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
 
+from contracts.kafka_security import CredentialsRefused, client_options, diagnose
 from contracts.webhooks import WebhookMessage
 from service import retries
 from service.adapters.kafka import headers
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 log = structlog.get_logger(__name__)
 
@@ -34,10 +44,20 @@ class PublishTooLarge(Exception):
 
 class KafkaLink:
     def __init__(
-        self, broker: KafkaBroker, *, servers: str, topic: str, publish_timeout: float
+        self,
+        broker: KafkaBroker,
+        *,
+        servers: str,
+        topic: str,
+        publish_timeout: float,
+        security: "BaseSecurity | None" = None,
     ) -> None:
+        """`security` is the cluster's (`Settings.security()`), for the probe; the broker
+        carries its own."""
         self._broker = broker
         self._servers = servers
+        self._security = security
+        self._probe_options = client_options(security)
         self._topic = topic
         self._publish_timeout = publish_timeout
         self._up = asyncio.Event()
@@ -103,11 +123,19 @@ class KafkaLink:
         def down(exc: Exception) -> bool:
             nonlocal warned
             if not warned:  # once per outage: the 503s say the rest
-                log.warning(
-                    "Kafka unreachable; webhooks get 503 until it is back",
-                    servers=self._servers,
-                    error=repr(exc),
-                )
+                if isinstance(exc, CredentialsRefused):
+                    log.error(
+                        "Kafka refused the credentials (KAFKA_SASL_USERNAME/PASSWORD,"
+                        " KAFKA_SASL_MECHANISM); webhooks get 503 until they are fixed",
+                        servers=self._servers,
+                        error=str(exc),
+                    )
+                else:
+                    log.warning(
+                        "Kafka unreachable; webhooks get 503 until it is back",
+                        servers=self._servers,
+                        error=repr(exc),
+                    )
                 warned = True
             return True
 
@@ -122,8 +150,15 @@ class KafkaLink:
     async def _kafka_answers(self) -> None:
         # A failed broker.connect() leaves an unclosed aiokafka producer behind (warned about
         # when collected), so a throwaway client checks that Kafka answers first.
-        client = AIOKafkaClient(bootstrap_servers=self._servers, request_timeout_ms=2_000)
+        client = AIOKafkaClient(
+            bootstrap_servers=self._servers, request_timeout_ms=2_000, **self._probe_options
+        )
         try:
             await client.bootstrap()
+        except KafkaConnectionError as exc:
+            reason = await diagnose(self._servers, self._security, exc)
+            if reason is exc:
+                raise
+            raise reason from exc
         finally:
             await client.close()

@@ -2,20 +2,37 @@
 
 import contextlib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
+from contracts.kafka_security import client_options, diagnose
 from service.adapters.kafka.broker import MAX_MESSAGE_BYTES
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 
 async def ensure_topics(
-    bootstrap_servers: str, partitions: Mapping[str, int], *, replication: int = 1
+    bootstrap_servers: str,
+    partitions: Mapping[str, int],
+    *,
+    replication: int = 1,
+    security: "BaseSecurity | None" = None,
 ) -> None:
-    """Create the topics that are missing; existing ones are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="tiktok-shop-admin")
-    await admin.start()
+    """Create the topics that are missing; existing ones are left as they are.
+
+    `security` is the cluster's (`Settings.security()`). Raises `CredentialsRefused` when the
+    cluster refuses the credentials, aiokafka's KafkaConnectionError when it cannot be reached.
+    """
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id="tiktok-shop-admin",
+        **client_options(security),
+    )
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(
@@ -31,5 +48,10 @@ async def ensure_topics(
             # Another process may create them between our look and our create.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+    except KafkaConnectionError as exc:
+        reason = await diagnose(bootstrap_servers, security, exc)
+        if reason is exc:
+            raise
+        raise reason from exc
     finally:
         await admin.close()

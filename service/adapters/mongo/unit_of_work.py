@@ -21,6 +21,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from contracts.entities import ChannelOrder, Listing
 from contracts.events import Event
 from contracts.webhooks import Delivery
+from service import telemetry
 from service.adapters.mongo.database import (
     LISTINGS,
     ORDERS,
@@ -200,6 +201,14 @@ class MongoUnitOfWork:
     # --- commit ----------------------------------------------------------------------------
 
     async def commit(self) -> None:
+        # A span of its own: the database write of a message's (or a batch's) trace.
+        with telemetry.tracer().start_as_current_span(
+            "unit_of_work commit",
+            attributes={"db.system": "mongodb", "tiktok_shop.changes": len(self._changes)},
+        ):
+            await self._commit()
+
+    async def _commit(self) -> None:
         conflicts: list[str] = []
         for collection in COMMIT_ORDER:
             if collection == WEBHOOK_EVENTS and conflicts:

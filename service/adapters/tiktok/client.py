@@ -17,15 +17,20 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import BaseModel
 
+from service import metrics, telemetry
 from service.adapters.tiktok.config import TikTokConfig
 from service.adapters.tiktok.envelope import parse_data
 from service.adapters.tiktok.errors import (
     AccessTokenExpiredError,
     AccessTokenNotRefreshableError,
+    NeedsReauthorization,
     ReauthorizationRequiredError,
+    TikTokApiError,
     TikTokResponseError,
+    TikTokTransportError,
 )
 from service.adapters.tiktok.http_owner import OwnsHttp
 from service.adapters.tiktok.models import (
@@ -530,6 +535,52 @@ class TikTokShopClient(OwnsHttp):
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         form: Mapping[str, str] | None = None,
     ) -> Any:
+        """One call, observed: a `tiktok <name>` span, `tiktok_shop_tiktok_calls_total` by
+        outcome and `tiktok_shop_tiktok_call_seconds` (retries and waits included)."""
+        endpoint = ENDPOINTS[name]
+        started, outcome = time.monotonic(), "cancelled"
+        with telemetry.tracer().start_as_current_span(
+            f"tiktok {name}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": endpoint.method, "tiktok.endpoint": name},
+        ) as span:
+            try:
+                data = await self._call_signed(
+                    name,
+                    shop,
+                    path_params=path_params,
+                    query=query,
+                    body=body,
+                    token_shop_id=token_shop_id,
+                    access_token=access_token,
+                    files=files,
+                    form=form,
+                )
+            except Exception as exc:
+                outcome = call_outcome(exc)
+                span.set_status(Status(StatusCode.ERROR, outcome))
+                raise
+            else:
+                outcome = "ok"
+                return data
+            finally:
+                seconds = time.monotonic() - started
+                metrics.TIKTOK_CALL_SECONDS.labels(endpoint=name).observe(seconds)
+                metrics.TIKTOK_CALLS.labels(endpoint=name, outcome=outcome).inc()
+
+    async def _call_signed(
+        self,
+        name: str,
+        shop: ShopRef | None,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        body: JsonBody | None = None,
+        token_shop_id: str | None = None,
+        access_token: str | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Any:
         endpoint = ENDPOINTS[name]
         if endpoint.shop_scoped and shop is None:
             raise ValueError(f"{name} needs a shop")
@@ -548,7 +599,9 @@ class TikTokShopClient(OwnsHttp):
         while True:
 
             async def send(current: str = token) -> httpx.Response:
-                await self._limiter.acquire(bucket)
+                waited = await self._limiter.acquire(bucket)
+                if waited > 0:
+                    metrics.RATE_LIMIT_WAIT_SECONDS.observe(waited)
                 params = dict(query or {})
                 params["app_key"] = self._config.app_key
                 params["timestamp"] = str(int(self._wall_clock()))
@@ -590,6 +643,23 @@ class TikTokShopClient(OwnsHttp):
                 if access_token is None:
                     await self._tokens.authorization_lost(token_key, error)
                 raise
+
+
+def call_outcome(error: Exception) -> str:
+    """The `outcome` label of a failed call (`tiktok_shop_tiktok_calls_total`)."""
+    if isinstance(error, NeedsReauthorization):
+        return "reauthorization_required"
+    if isinstance(error, AccessTokenExpiredError):
+        return "token_expired"
+    if isinstance(error, TikTokApiError | TikTokResponseError):
+        if error.is_throttled:
+            return "throttled"
+        if error.is_server_error:
+            return "server_error"
+        return "api_error" if isinstance(error, TikTokApiError) else "bad_response"
+    if isinstance(error, TikTokTransportError):
+        return "transport_error"
+    return "error"
 
 
 def _encode(body: JsonBody | None) -> bytes:

@@ -44,10 +44,12 @@ class TokenBucket:
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> float:
+        """Wait for a token; the seconds waited (0 when one was free)."""
         wait = self.reserve()
         if wait > 0:
             await self._clock.sleep(wait)
+        return wait
 
 
 def default_burst(rate_per_second: float) -> int:
@@ -74,5 +76,6 @@ class ShopRateLimiter:
             bucket = self._buckets[shop_key] = TokenBucket(self.rate, self.burst, self._clock)
         return bucket
 
-    async def acquire(self, shop_key: str) -> None:
-        await self.bucket(shop_key).acquire()
+    async def acquire(self, shop_key: str) -> float:
+        """Wait for the shop's next slot; the seconds waited."""
+        return await self.bucket(shop_key).acquire()

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import structlog
 
-from service import retries
+from service import metrics, retries
 from service.adapters.tiktok.envelope import unwrap
 from service.adapters.tiktok.errors import (
     TikTokApiError,
@@ -62,6 +62,7 @@ def backoff_hook(*, idempotent: bool, label: str = "") -> Callable[[Exception], 
     def decide(exc: Exception) -> bool | float:
         verdict = _verdict(exc, idempotent)
         if verdict is not False:
+            metrics.TIKTOK_RETRIES.labels(endpoint=label, reason=_reason(exc)).inc()
             _log.warning(
                 "tiktok.call.retryable_failure",
                 call=label,
@@ -73,6 +74,15 @@ def backoff_hook(*, idempotent: bool, label: str = "") -> Callable[[Exception], 
         return verdict
 
     return decide
+
+
+def _reason(exc: Exception) -> str:
+    """Why an attempt is sent again (`tiktok_shop_tiktok_retries_total`)."""
+    if isinstance(exc, TikTokTransportError):
+        return "transport_error"
+    if isinstance(exc, TikTokApiError | TikTokResponseError) and exc.is_throttled:
+        return "throttled"
+    return "server_error"
 
 
 def _verdict(exc: Exception, idempotent: bool) -> bool | float:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import structlog
 
+from service import metrics
 from service.adapters.tiktok.errors import (
     ReauthorizationRequiredError,
     ShopNeedsReauthorizationError,
@@ -144,13 +145,19 @@ class StoredTokenProvider:
         if not record.refreshable_at(self._now()):
             # Known dead: asking TikTok would only earn a 36004001.
             reason = "refresh token expired"
+            metrics.TOKEN_REFRESHES.labels(outcome="reauthorization_required").inc()
             await self._mark(record, reason)
             raise ShopNeedsReauthorizationError(record.shop_id, reason)
         try:
             data = await self._refresher.refresh(record.refresh_token)
         except ReauthorizationRequiredError as error:
+            metrics.TOKEN_REFRESHES.labels(outcome="reauthorization_required").inc()
             await self._mark(record, f"{error.code}: {error.message}")
             raise
+        except Exception:
+            metrics.TOKEN_REFRESHES.labels(outcome="failed").inc()
+            raise
+        metrics.TOKEN_REFRESHES.labels(outcome="refreshed").inc()
         fresh = authorization_from(record.shop_id, data, record.cipher)
         fresh = replace(
             fresh,

@@ -1,5 +1,7 @@
 """Bearer-token guard for the admin paths: the API never runs open."""
 
+import base64
+import binascii
 import hmac
 
 from starlette.requests import Request
@@ -28,3 +30,21 @@ class BearerToken:
     def _allowed(self, request: Request) -> bool:
         given = request.headers.get("authorization", "").encode()
         return hmac.compare_digest(given, self._expected)
+
+
+def token_given(request: Request, token: str) -> bool:
+    """Whether the request carries the admin token: as a bearer token, or as the password of
+    HTTP Basic authentication (any user name), which a browser asks for by itself when a page
+    answers 401 with `WWW-Authenticate: Basic`. Compared in constant time."""
+    given = request.headers.get("authorization", "")
+    scheme, _, credentials = given.partition(" ")
+    if scheme.lower() == "bearer":
+        return hmac.compare_digest(credentials.encode(), token.encode())
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        _, _, password = decoded.partition(b":")
+        return hmac.compare_digest(password, token.encode())
+    return False

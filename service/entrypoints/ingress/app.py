@@ -7,10 +7,12 @@ from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from service import stopping
 from service.adapters.kafka.broker import make_broker
 from service.adapters.kafka.link import KafkaLink
 from service.entrypoints.health import health_routes
 from service.entrypoints.ingress.webhook import PATH, webhook_endpoint
+from service.entrypoints.metrics import metrics_routes
 from service.settings import Settings
 
 # Well inside TikTok's 3 s: a webhook that waited longer counts as undelivered anyway.
@@ -30,6 +32,7 @@ def ingress_app(
         servers=settings.kafka_bootstrap_servers,
         topic=settings.topic_webhooks,
         publish_timeout=publish_timeout,
+        security=settings.security(),
     )
 
     @asynccontextmanager
@@ -39,10 +42,13 @@ def ingress_app(
         try:
             yield
         finally:
-            await link.stop()
+            # Requests in hand were answered (each publish is bounded); closing the producer
+            # must not wait for a Kafka that is gone.
+            await stopping.step("kafka producer", link.stop(), 2.0)
 
     routes = [
         *health_routes(link.ready),
+        *metrics_routes(),
         Route(PATH, webhook_endpoint(settings, link), methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -7,17 +7,20 @@ publishes nothing; 200 is sent only after the broker acknowledged the message.
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 import structlog
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from contracts.webhooks import SeedWebhook, TikTokEnvelope, WebhookMessage, body_id
+from service import metrics, telemetry
 from service.adapters.kafka.link import PublishTooLarge, PublishUnavailable
 from service.adapters.tiktok.signing import (
     verify_seed_webhook_signature,
@@ -56,10 +59,27 @@ def webhook_endpoint(
     settings: Settings, publisher: Publisher
 ) -> Callable[[Request], Awaitable[Response]]:
     async def receive(request: Request) -> Response:
+        started = time.monotonic()
+        # A caller's traceparent is continued; TikTok sends none, so its webhooks start one.
+        with telemetry.tracer().start_as_current_span(
+            f"POST {PATH}",
+            context=telemetry.extract(request.headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": "POST", "url.path": PATH},
+        ) as span:
+            answer = await answer_webhook(request)
+            span.set_attribute("http.response.status_code", answer.status_code)
+        outcome = "accepted" if answer.status_code == 200 else "refused"
+        metrics.WEBHOOK_SECONDS.labels(outcome=outcome).observe(time.monotonic() - started)
+        return answer
+
+    async def answer_webhook(request: Request) -> Response:
         correlation_id = _correlation_id(request)
         headers = {CORRELATION_HEADER: correlation_id}
+        webhook_type = "unknown"  # until the signature is verified, the body says nothing
         try:
             message, key = await _accept(request, settings, correlation_id)
+            webhook_type = metrics.webhook_type_label(message.webhook_type)
             await _publish(publisher, message, key)
         except Refused as refused:
             say = log.warning if refused.status >= 500 else log.info
@@ -70,11 +90,14 @@ def webhook_endpoint(
                 correlation_id=correlation_id,
                 reason=refused.message,
             )
+            metrics.WEBHOOKS.labels(type=webhook_type, outcome="refused", code=refused.code).inc()
             body = {"error": refused.message, "code": refused.code}
             return JSONResponse(body, status_code=refused.status, headers=headers)
         except ClientDisconnect:
             log.info("webhook sender disconnected mid-body", correlation_id=correlation_id)
+            metrics.WEBHOOKS.labels(type=webhook_type, outcome="refused", code="disconnected").inc()
             return Response(status_code=400, headers=headers)
+        metrics.WEBHOOKS.labels(type=webhook_type, outcome="accepted", code="").inc()
         log.info(
             "webhook accepted",
             notification_id=message.notification_id,

@@ -10,11 +10,13 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 
 from service.bootstrap import Worker
+from service.entrypoints.admin_http.asyncapi import asyncapi_routes
 from service.entrypoints.admin_http.auth import BearerToken
 from service.entrypoints.admin_http.errors import JsonErrors
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
+from service.entrypoints.metrics import metrics_routes
 
 ADMIN_PREFIX = "/admin/tiktok-shop"
 
@@ -47,6 +49,14 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
         return RedirectResponse(f"{ADMIN_PREFIX}/ui/")
 
     return Starlette(
-        routes=[*health_routes(worker.ready), Route(f"{ADMIN_PREFIX}/ui", to_page), page, admin],
+        routes=[
+            *health_routes(worker.ready),
+            *metrics_routes(),
+            # Before the admin mount, which would take these paths: they also take Basic auth.
+            *asyncapi_routes(ADMIN_PREFIX, worker.settings, token),
+            Route(f"{ADMIN_PREFIX}/ui", to_page),
+            page,
+            admin,
+        ],
         lifespan=lifespan,
     )

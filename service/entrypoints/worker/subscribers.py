@@ -23,6 +23,7 @@ from contracts.platform import PLATFORM_EVENT, PlatformEvent
 from contracts.replies import ErrorReply
 from contracts.webhooks import WebhookMessage
 from contracts.wire import WireModel
+from service import telemetry
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
@@ -75,11 +76,24 @@ def webhook_subscriber(
                 readable.append((record, WebhookMessage.model_validate_json(body)))
             except ValidationError as exc:
                 await dead_letters.set_aside(record, f"unreadable: {exc}")
-        outcomes = await bus.apply([m for _, m in readable])
+        with telemetry.carrying(_trace_contexts(readable)):
+            outcomes = await bus.apply([m for _, m in readable])
         for (record, _), outcome in zip(readable, outcomes, strict=True):
             if outcome.set_aside:
                 await dead_letters.set_aside(record, outcome.detail)
         # Returning commits the batch's offsets: everything in it is stored or set aside.
+
+
+def _trace_contexts(readable: list[tuple[Any, WebhookMessage]]) -> dict[str, Any]:
+    """Each webhook's trace context, as its ingress's publish put it in the record's headers."""
+    if telemetry.provider() is None:
+        return {}
+    return {
+        message.notification_id: telemetry.extract(
+            {k: bytes(v).decode("utf-8", "replace") for k, v in record.headers or ()}
+        )
+        for record, message in readable
+    }
 
 
 def platform_subscriber(
