@@ -62,6 +62,7 @@ def app_config(settings: Settings) -> AppConfig:
         # and the command run again: a third of it at most.
         command_wait_seconds=min(jobs.COMMAND_WAIT, settings.kafka_max_poll_interval_ms / 3000),
         webhook_tiktok_seconds=settings.kafka_max_poll_interval_ms / 3000,
+        database_wait_seconds=settings.kafka_max_poll_interval_ms / 3000,
         public_webhook_url=settings.public_webhook_url,
         reconcile_interval=settings.reconcile_interval,
         reconcile_overlap=settings.reconcile_overlap,

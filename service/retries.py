@@ -12,14 +12,15 @@ again is decided here.
 - CONFLICT: 8 attempts, 10 ms doubling to 200 ms, 5 s in all. Another write changed the same
   document: read again, decide again.
 - DATABASE: 10 attempts, 0.2 s doubling to 3 s, 60 s in all. The database is starting or
-  failing over.
+  failing over. A webhook waits for it with the same pauses for a third of Kafka's poll limit
+  (`Policy.lasting`), since every other message would meet the same outage.
 - KAFKA_CONNECT: unbounded, 0.2 s doubling to 2 s. The ingress waits for Kafka and answers
   503 meanwhile; the outbox relay waits for Kafka with the same pauses.
 """
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import stamina
@@ -49,6 +50,10 @@ class Policy:
             wait_max=self.wait_max,
             wait_jitter=self.wait_jitter,
         )
+
+    def lasting(self, seconds: float) -> "Policy":
+        """The same waits, tried for `seconds` in all however many attempts that takes."""
+        return replace(self, attempts=None, timeout=seconds)
 
     def delay(self, attempt: int) -> float:
         """The wait before retry number `attempt` (1-based) without jitter, in seconds."""

@@ -37,6 +37,9 @@ class AppConfig:
     command_wait_seconds: float = 10.0
     # How long one batch of webhooks may spend on TikTok's API in all (seconds), likewise.
     webhook_tiktok_seconds: float = 100.0
+    # How long a webhook waits for a database that went away before its batch is handed back
+    # to Kafka (seconds), likewise.
+    database_wait_seconds: float = 100.0
     # --- order lifecycle ---
     #: Where TikTok should send webhooks (`PUBLIC_WEBHOOK_URL`); empty: not registered.
     public_webhook_url: str = ""

@@ -192,6 +192,10 @@ def _handler_name(route: Route | None) -> str:
     return route.handler.__name__ if route is not None else "unreadable"
 
 
+def _not_the_database(exc: Exception) -> bool:
+    return not isinstance(exc, DatabaseUnavailable)
+
+
 def _retry_command(exc: Exception) -> bool:
     # Refusals are answers, not failures; a conflict was retried already; a database that did
     # not answer was waited for already (the driver's server selection): "unavailable" now.
@@ -371,16 +375,21 @@ class MessageBus:
     async def _apply_alone(self, item: w.Webhook | w.UnreadableWebhook) -> Outcome:
         route = None if isinstance(item, w.UnreadableWebhook) else self.handlers[type(item)]
         started = time.monotonic()
+        # A database that is away is waited for (it holds every message alike), up to a third
+        # of the consumer's poll limit; a failure of this message alone is retried as MESSAGE.
+        waiting = retries.DATABASE.lasting(self.config.database_wait_seconds)
         try:
             with self.observer.webhook(item.delivery):
-                async for attempt in retries.MESSAGE.context(on=Exception):
-                    with attempt:
-                        async for again in retries.CONFLICT.context(on=WriteConflict):
-                            with again:
-                                ctx = self.context()
-                                outcome = await self._apply_in(ctx, item)
-                                await ctx.uow.commit()
-                                return outcome
+                async for patience in waiting.context(on=DatabaseUnavailable):
+                    with patience:
+                        async for attempt in retries.MESSAGE.context(on=_not_the_database):
+                            with attempt:
+                                async for again in retries.CONFLICT.context(on=WriteConflict):
+                                    with again:
+                                        ctx = self.context()
+                                        outcome = await self._apply_in(ctx, item)
+                                        await ctx.uow.commit()
+                                        return outcome
         except DatabaseUnavailable:
             raise
         except Exception as exc:

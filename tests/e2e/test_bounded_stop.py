@@ -160,6 +160,14 @@ async def test_sigterm_stops_the_worker_in_time_with_kafka_and_the_database_gone
         async with worker_process(env, log) as worker:
             await send(before)
             assert await eventually(stored, until=lambda got: got == set(before), timeout=60)
+            # The inbox is the unit of work's last write: once the first batch is recorded
+            # there, taking the database away fails the next batch, not this one.
+            inbox = database[settings.mongodb_database]["webhook_events"]
+            await eventually(
+                lambda: inbox.count_documents({"shop_id": shop}),
+                until=lambda n: n == len(before),
+                timeout=60,
+            )
 
             # The database goes away; the next webhooks are fetched and cannot be stored.
             await asyncio.to_thread(outage.mongo, "down")

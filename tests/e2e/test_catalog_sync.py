@@ -88,14 +88,21 @@ async def test_catalog_sync_of_500_with_10_percent_refused(sw: SimWorker) -> Non
 
     # The client kept to its rate (50 per second per shop by default), as TikTok saw it.
     log = (await sw.sim.get("/_sim/requests", params={"path_prefix": "/product"})).json()
-    times = sorted(r["time"] for r in log["requests"])
-    assert len(times) >= LISTINGS
-    # The client starts at most `burst + rate * t` calls in t seconds. Arrival times at the
-    # simulator jitter when the machine is loaded (a held-back request lands beside the next
-    # second's), so the rate is judged over the whole sync: a limiter that was off would send
-    # the 500 calls in a second or two, not in the ten the rate allows.
-    elapsed = times[-1] - times[0]
-    assert elapsed >= (len(times) - 5) / 50 * 0.95, (len(times), elapsed)
+    # Image uploads are not shop-scoped, so they count against the app's bucket and the
+    # product calls against the shop's (TikTok limits each on its own): judge each bucket alone.
+    buckets: dict[bool, list[float]] = {True: [], False: []}
+    for r in log["requests"]:
+        buckets["/images/upload" in r["path"]].append(r["time"])
+    assert len(buckets[False]) >= LISTINGS
+    for times in buckets.values():
+        times.sort()
+        # The client starts at most `burst + rate * t` calls in t seconds. Arrival times at the
+        # simulator jitter when the machine is loaded (a held-back request lands beside the
+        # next second's), so the rate is judged over the whole sync: a limiter that was off
+        # would send the 500 calls in a second or two, not in the ten the rate allows.
+        if len(times) > 50:
+            elapsed = times[-1] - times[0]
+            assert elapsed >= (len(times) - 5) / 50 * 0.95, (len(times), elapsed)
 
     # And a new sync may start once this one finished (over a few listings, to keep it short).
     await sw.worker.db.collection("listings").delete_many(

@@ -47,6 +47,11 @@ async def total(sw: SimWorker, path: str, **params: Any) -> int:
     return int((await sw.admin.get(path, params=params)).json()["total"])
 
 
+async def jobs(sw: SimWorker, kind: str) -> list[tuple[str, int]]:
+    found = (await sw.admin.get("/jobs", params={"kind": kind})).json()["jobs"]
+    return [(j["status"], j["done"]) for j in found]
+
+
 async def test_seed_product_sync_pulls_tiktoks_products_into_listings(
     sw: SimWorker, ingress: str
 ) -> None:
@@ -55,8 +60,10 @@ async def test_seed_product_sync_pulls_tiktoks_products_into_listings(
     # The webhook starts the pull as a job and does not wait for it.
     assert '"job":' in await outcome(sw, nid)
     assert await eventually(lambda: total(sw, "/listings"), until=lambda n: n == 12) == 12
-    jobs = (await sw.admin.get("/jobs", params={"kind": "products.sync"})).json()["jobs"]
-    assert [(j["status"], j["done"]) for j in jobs] == [("completed", 12)]
+    # The records are written before the job records its end: wait for that too.
+    assert await eventually(
+        lambda: jobs(sw, "products.sync"), until=lambda j: j == [("completed", 12)]
+    )
 
 
 async def test_seed_order_sync_pulls_tiktoks_orders(sw: SimWorker, ingress: str) -> None:
@@ -64,8 +71,10 @@ async def test_seed_order_sync_pulls_tiktoks_orders(sw: SimWorker, ingress: str)
     nid = await send(ingress, "order.sync")
     assert '"job":' in await outcome(sw, nid)
     assert await eventually(lambda: total(sw, "/orders"), until=lambda n: n == 7) == 7
-    jobs = (await sw.admin.get("/jobs", params={"kind": "orders.sync"})).json()["jobs"]
-    assert [(j["status"], j["done"]) for j in jobs] == [("completed", 7)]
+    # The records are written before the job records its end: wait for that too.
+    assert await eventually(
+        lambda: jobs(sw, "orders.sync"), until=lambda j: j == [("completed", 7)]
+    )
 
 
 async def test_seed_catalog_sync_pushes_every_listing(sw: SimWorker, ingress: str) -> None:
