@@ -173,39 +173,24 @@ class Address(WireModel):
     country: str | None = None
 
 
-class OrderReturn(WireModel):
-    """One return or refund request of an order, as TikTok reported it (webhook 12, and the
-    returns search 202602 when credentials exist)."""
-
-    return_id: str = Field(description="TikTok's return id")
-    return_type: str | None = Field(
-        default=None, description="TikTok's: REFUND, RETURN_AND_REFUND, REPLACEMENT"
-    )
-    status: str = Field(description="TikTok's return_status")
-    refund_amount: int | None = Field(
-        default=None,
-        description=(
-            "what TikTok refunds for it, in minor units of the order's currency; null until "
-            "read from TikTok's returns API"
-        ),
-    )
-    line_item_ids: list[str] = Field(
-        default_factory=list, description="TikTok's ids of the order line items it covers"
-    )
-    updated_at: datetime = Field(description="TikTok's time of the stage recorded")
-
-
 class ReverseRequest(WireModel):
     """A buyer's (or the seller's) cancellation, return or after-sales request of an order, as
-    TikTok's searches (return_refund 202602, 202603) and webhooks (11, 12, 64, 65, 67) tell it.
+    TikTok's searches (return_refund 202602, 202603) and webhooks (2, 11, 12, 64, 65, 67) tell it.
 
-    `awaitingSeller` is True while TikTok waits for the seller's answer; `deadline` is when TikTok
-    decides by itself if nobody answers (a buyer's cancellation is approved after 24 hours, a
-    return after 48). Amounts are minor units of `currency`.
+    The order's requests are the one record of its reverse flows: its `refundedAmount` and a
+    `cancelled` or `refunded` status are derived from them. `awaitingSeller` is True while TikTok
+    waits for the seller's answer; `deadline` is when TikTok decides by itself if nobody answers
+    (a buyer's cancellation is approved after 24 hours, a return after 48). Amounts are minor
+    units of `currency`; times UTC.
     """
 
     kind: ReverseRequestKind
-    id: str = Field(description="TikTok's cancel_id, return_id or aftersales_request_id")
+    id: str = Field(
+        description=(
+            "TikTok's cancel_id, return_id or aftersales_request_id; empty for the one request "
+            "of its kind that TikTok's webhooks told without an id (the legacy type 2)"
+        )
+    )
     status: str = Field(description="TikTok's status of the request (search spelling)")
     type: str | None = Field(default=None, description="cancel_type or return_type")
     role: str | None = Field(default=None, description="who asked: BUYER, SELLER, SYSTEM")
@@ -216,8 +201,15 @@ class ReverseRequest(WireModel):
         default=None, description="what TikTok waits for, e.g. SELLER_RESPOND_BUYER_CANCEL"
     )
     deadline: datetime | None = None
-    refund_total: int | None = Field(default=None, description="minor units of `currency`")
+    refund_total: int | None = Field(
+        default=None,
+        description="what TikTok refunds for it, minor units of `currency`; None until stated",
+    )
     currency: str | None = None
+    line_item_ids: list[str] = Field(
+        default_factory=list,
+        description="TikTok's ids of the order line items a return covers (returns search 202602)",
+    )
     rma_id: str | None = None
     rma_status: str | None = None
     rma_updated_at: datetime | None = None
@@ -252,27 +244,13 @@ class ChannelOrder(WireModel):
     needs_refresh: bool = Field(
         default=False, description="details still to be fetched from TikTok's API"
     )
-    cancellation_status: str | None = Field(
-        default=None, description="TikTok's stage of the newest cancellation request"
-    )
-    cancellation_updated_at: datetime | None = Field(
-        default=None, description="the time of that request (the cancellation's own clock)"
-    )
-    return_status: str | None = Field(
-        default=None, description="TikTok's stage of the newest return or refund request"
-    )
-    return_updated_at: datetime | None = Field(
-        default=None, description="the time of that request (the return's own clock)"
-    )
-    returns: list[OrderReturn] = Field(
-        default_factory=list, description="every return or refund request, by TikTok's id"
-    )
     refunded_amount: int = Field(
         default=0,
         ge=0,
         description=(
-            "minor units of `currency` refunded so far (completed refunds as TikTok's returns "
-            "API states them); the order is `refunded` only once this reaches `total`"
+            "minor units of `currency` refunded so far: the sum of the `refundTotal` of the "
+            "completed return requests in `reverseRequests`; the order is `refunded` only once "
+            "this reaches `total`"
         ),
     )
     created_at: datetime
@@ -280,8 +258,8 @@ class ChannelOrder(WireModel):
     # --- order lifecycle: requests, fees ---
     reverse_requests: list[ReverseRequest] = Field(
         default_factory=list,
-        description="the order's cancellation, return and after-sales requests; the open ones "
-        "have `awaitingSeller` and a `deadline`",
+        description="the order's cancellation, return and after-sales requests, each once by "
+        "kind and TikTok's id; the open ones have `awaitingSeller` and a `deadline`",
     )
     net_amount: int | None = Field(
         default=None,

@@ -30,19 +30,15 @@ from service.application.errors import GatewayError, InvalidRequest, NotFound, T
 from service.application.ports import Keys, PageRequest
 from service.domain import webhooks as rules
 from service.domain.ids import new_id
-from service.domain.money import from_minor_units, to_minor_units
+from service.domain.money import to_minor_units
 from service.domain.orders import (
-    apply_reverse,
     flag_for_refresh,
     merge_remote,
     new_order,
     order_id_for,
-    record_returns,
     refresh_stub,
-    refund_amount_unknown,
-    reverse_stub,
 )
-from service.domain.remote import RemoteOrder, RemoteReturn
+from service.domain.remote import RemoteOrder
 from service.domain.time import later, utcnow
 
 log = structlog.get_logger(__name__)
@@ -165,7 +161,7 @@ def order_keys(webhook: w.Notification) -> Keys:
 NO_CREDENTIALS = "there are no TikTok credentials to ask"
 
 
-async def _read_details(
+async def read_details(
     ctx: Context, shop_id: str, ids: list[str]
 ) -> tuple[dict[str, RemoteOrder], str]:
     """TikTok's full copies of the orders (order detail, retried as `retries.TIKTOK_CALL`
@@ -198,7 +194,7 @@ async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> 
     """Type 1: the order's status (and, with credentials, its details from the API)."""
     shop_id = webhook.delivery.shop_id
     data = webhook.data
-    found, why_not = await _read_details(ctx, shop_id, [data.order_id])
+    found, why_not = await read_details(ctx, shop_id, [data.order_id])
     details = found.get(data.order_id)
     if details is not None:
         return await apply_remote_order(ctx, shop_id, details)
@@ -215,82 +211,6 @@ async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> 
     return f"{outcome}{unknown}; details to read later: {why_not}"
 
 
-async def on_reverse_status(
-    webhook: w.CancellationStatusChange | w.ReturnStatusChange | w.ReverseStatusUpdate,
-    ctx: Context,
-) -> str:
-    """Types 11, 12 and the legacy 2: the stage of a cancellation or return, on the flow's own
-    clock; a completed cancellation makes the order cancelled.
-
-    A return is kept by its id. With credentials its lines and refund amount are read from
-    TikTok's returns search (202602): `refundedAmount` is what completed refunds paid back, and
-    the order is `refunded` only once that is its whole total. A completed refund whose amount
-    cannot be read leaves the order flagged `needsRefresh`, its status and revenue unchanged.
-    """
-    if isinstance(webhook, w.CancellationStatusChange):
-        reverse = rules.cancellation(webhook.data)
-    elif isinstance(webhook, w.ReturnStatusChange):
-        reverse = rules.return_request(webhook.data)
-    else:
-        reverse = rules.legacy_reverse(webhook.data)
-    shop_id = webhook.delivery.shop_id
-    data = webhook.data
-    # The request's time: 11 carries only create_time; 12 and 2 may carry an update_time.
-    when = rules.event_time(
-        getattr(data, "update_time", None) or getattr(data, "create_time", None),
-        webhook.delivery.received_at,
-    )
-    found, _ = await _read_details(ctx, shop_id, [data.order_id])
-    details = found.get(data.order_id)
-    if details is not None:
-        await apply_remote_order(ctx, shop_id, details)
-    order = await ctx.uow.orders.get_by_external(shop_id, data.order_id)
-    now = utcnow()
-    named = f"{reverse.kind} {reverse.return_id}" if reverse.return_id else reverse.kind
-    if order is None:
-        stub = reverse_stub(shop_id, data.order_id, reverse, when, now)
-        ctx.uow.orders.add(stub.order, stub.events)
-        order = stub.order
-        outcome = f"order {order.id} created from a {named}: {reverse.status_text}"
-    else:
-        change = apply_reverse(order, reverse, when, now)
-        if change is None:
-            outcome = f"order {order.id}: {named} already as far along"
-        else:
-            ctx.uow.orders.save(change.order, change.events)
-            order = change.order
-            outcome = f"order {order.id}: {named} {reverse.status_text}"
-    if reverse.kind != "return":
-        return outcome
-    remotes, why_no_returns = await _read_returns(ctx, shop_id, data.order_id)
-    if remotes is not None:
-        recorded = record_returns(order, remotes, now, details_current=details is not None)
-        if recorded is not None:
-            ctx.uow.orders.save(recorded.order, recorded.events)
-            order = recorded.order
-    if refund_amount_unknown(order):
-        return f"{outcome}; refund amount unknown, marked for refresh: {why_no_returns}"
-    if order.refunded_amount:
-        refunded = from_minor_units(order.refunded_amount, order.currency)
-        total = from_minor_units(order.total, order.currency)
-        return f"{outcome}; refunded {refunded} of {total} {order.currency}: {order.status}"
-    return outcome
-
-
-async def _read_returns(
-    ctx: Context, shop_id: str, order_id: str
-) -> tuple[list[RemoteReturn] | None, str]:
-    """TikTok's copies of the order's returns (returns search 202602), or None and why not."""
-    if not ctx.tiktok.enabled(shop_id):
-        return None, NO_CREDENTIALS
-    try:
-        found = await budget.call(ctx.tiktok.returns(shop_id, order_id))
-        return found, "TikTok's returns search omits it"
-    except GatewayError as exc:
-        log.warning("returns unavailable", order_id=order_id, error=exc.message)
-        return None, f"TikTok's returns search failed: {exc.message}"
-
-
 async def on_order_refresh(
     webhook: w.RecipientAddressUpdate | w.PackageUpdate, ctx: Context
 ) -> str:
@@ -303,7 +223,7 @@ async def on_order_refresh(
     ids = data.order_ids() if isinstance(data, w.PackageUpdateData) else [data.order_id]
     if not ids:
         return "names no order"
-    found, why_not = await _read_details(ctx, shop_id, ids)
+    found, why_not = await read_details(ctx, shop_id, ids)
     missing: list[str] = []
     for order_id in ids:
         details = found.get(order_id)

@@ -36,7 +36,7 @@ from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
-from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.shops import ShopAuthorization
 from service.domain.stats import ListingGroup, OrderGroup
@@ -340,10 +340,6 @@ class TikTokGateway(Protocol):
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
         """Full orders by TikTok id; an id TikTok does not know is left out."""
 
-    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
-        """Every return or refund request of the order (returns search 202602), with its
-        stage, line items and refund amount."""
-
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None: ...
@@ -368,7 +364,8 @@ class TikTokGateway(Protocol):
         202602 searches), with the seller's next action and its deadline."""
 
     async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:
-        """The order's cancellations and returns (return_refund 202602 searches)."""
+        """The order's cancellations and returns (return_refund 202602 searches by order id),
+        with the seller's next action, each return's line items and refund amounts."""
 
     async def aftersales_request(
         self, shop_id: str, *, aftersales_id: str | None = None, rma_id: str | None = None

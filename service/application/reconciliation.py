@@ -46,10 +46,9 @@ from service.application.ports import (
     Unreadable,
     Watermarks,
 )
-from service.application.reverse_flows import apply_request
 from service.domain import reconciliation as rules
 from service.domain.ids import new_id, stable_id
-from service.domain.orders import order_id_for
+from service.domain.orders import order_id_for, record_requests
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.reverse_requests import RemoteRequest
 from service.domain.time import utcnow
@@ -398,11 +397,11 @@ async def _requests(ctx: Context, shop_id: str, since: datetime | None, tally: _
                 known = any(
                     (q.kind, q.id) == (remote.kind, remote.id) for q in order.reverse_requests
                 )
-                updated = apply_request(order, remote, now)
-                if updated is None:
+                change = record_requests(order, [remote], now)
+                if change is None:
                     results.append("unchanged")
                     continue
-                unit.uow.orders.save(updated)
+                unit.uow.orders.save(change.order, change.events)
                 results.append("changed" if known else "created")
             return results
 

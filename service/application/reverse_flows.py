@@ -6,13 +6,13 @@ and records its outcome with a patch, so that a retry never acts twice; each emi
 Bad input is refused before TikTok is called and writes nothing; a refusal by TikTok is
 answered with TikTok's code (`tiktok_error`, `tiktokCode`) and writes nothing either.
 
-Requests are kept on the order (`reverseRequests`) from TikTok's searches and webhooks, newest
-version winning per request (`domain.reverse_requests`); the searches carry the deadline by
-which TikTok decides for a silent seller.
+Requests are kept on the order (`reverseRequests`), the one record of its reverse flows: every
+source, the webhooks, TikTok's searches (which carry the seller's deadline and the refund
+amounts), a reconciliation and the seller's decisions, goes through
+`domain.orders.record_requests`, which also derives what they mean for the order (the amount
+refunded, a `cancelled` or `refunded` status).
 """
 
-from collections.abc import Sequence
-from datetime import datetime
 from decimal import InvalidOperation
 
 import structlog
@@ -31,7 +31,7 @@ from contracts.events import (
     ReturnApproved,
     ReturnRejected,
 )
-from service.application import orders
+from service.application import budget, orders
 from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, tiktok_failed
 from service.application.ports import Keys
@@ -39,22 +39,20 @@ from service.domain import reverse_requests as rules
 from service.domain import webhooks as webhook_rules
 from service.domain.carriers import UnknownCarrier, choose_provider
 from service.domain.ids import new_id, stable_id
-from service.domain.money import normalise_currency, to_minor_units
-from service.domain.orders import apply_reverse, order_id_for
+from service.domain.money import from_minor_units, normalise_currency, to_minor_units
+from service.domain.orders import (
+    order_id_for,
+    record_requests,
+    refund_amount_unknown,
+    reverse_stub,
+)
 from service.domain.time import later, utcnow
 
 log = structlog.get_logger(__name__)
 
-#: What a decision changes on the order: a patch, so that a retry never decides twice.
-DECISION_FIELDS = (
-    "reverse_requests",
-    "cancellation_status",
-    "cancellation_updated_at",
-    "return_status",
-    "return_updated_at",
-    "status",
-    "updated_at",
-)
+#: What a decision changes on the order, the requests and what is derived from them: a patch,
+#: so that a retry never decides twice.
+DECISION_FIELDS = ("reverse_requests", "refunded_amount", "status", "updated_at")
 SHIP_FIELDS = ("status", "tracking_number", "tracking_url", "updated_at")
 
 
@@ -79,36 +77,13 @@ def _request(
     )
 
 
-def _with_decision(order: ChannelOrder, request: ReverseRequest, now: datetime) -> ChannelOrder:
-    """The order with the decided request in place and its reverse-flow fields moved on."""
-    remote = rules.RemoteRequest(
-        kind=request.kind,
-        id=request.id,
-        order_id=order.external_order_id,
-        status=request.status,
-        created_at=request.created_at,
-        updated_at=request.updated_at,
-    )
-    moved = order
-    reverse = rules.as_reverse(remote)
-    when = rules.flow_time(remote)
-    if reverse is not None and when is not None:
-        change = apply_reverse(order, reverse, when, now)
-        moved = change.order if change is not None else order
-    return moved.model_copy(
-        update={
-            "reverse_requests": rules.replaced(order.reverse_requests, request),
-            "updated_at": later(now, order.updated_at),
-        }
-    )
-
-
 def _decided(
     ctx: Context, order: ChannelOrder, request: ReverseRequest, status: str, event: Event
 ) -> ChannelOrder:
     """Record an accepted decision (a patch) with its event; answers the order."""
-    now = utcnow()
-    updated = _with_decision(order, rules.decided(request, status), now)
+    decided = rules.decided(request, order.external_order_id, status)
+    change = record_requests(order, [decided], utcnow())
+    updated = change.order if change is not None else order
     ctx.uow.orders.patch(updated, DECISION_FIELDS, [_with_order(event, updated)])
     log.info("seller decision recorded", order_id=order.id, request_id=request.id, status=status)
     return updated
@@ -193,7 +168,7 @@ async def cancel_order(cmd: c.CancelOrder, ctx: Context) -> r.OrderReply:
         raise tiktok_failed("TikTok did not cancel the order", exc) from exc
     now = utcnow()
     # No times: TikTok's answer carries none, and ours would outrank its webhooks' (11 stamps
-    # the request's create_time, which then orders the flow's stages).
+    # the request's create_time).
     remote = rules.RemoteRequest(
         kind=made.kind,
         id=made.id,
@@ -203,10 +178,12 @@ async def cancel_order(cmd: c.CancelOrder, ctx: Context) -> r.OrderReply:
         role=made.role,
         reason=made.reason,
     )
-    merged = rules.merge_request(order.reverse_requests, remote) or order.reverse_requests
-    updated = _with_decision(
-        order.model_copy(update={"reverse_requests": merged}), rules.to_entry(remote), now
-    ).model_copy(update={"status": "cancelled"})
+    change = record_requests(order, [remote], now)
+    recorded = change.order if change is not None else order
+    # TikTok cancels the whole order at once.
+    updated = recorded.model_copy(
+        update={"status": "cancelled", "updated_at": later(now, order.updated_at)}
+    )
     event = OrderCancelledBySeller(
         event_id=new_id(),
         shop_id=shop_id,
@@ -388,106 +365,80 @@ async def ship_order(cmd: c.ShipOrder, ctx: Context) -> r.OrderReply:
 # --- TikTok's reverse-flow webhooks -------------------------------------------------------------
 
 
-def _webhook_request(
-    webhook: w.CancellationStatusChange | w.ReturnStatusChange,
-) -> rules.RemoteRequest | None:
-    data = webhook.data
-    at = webhook.delivery.received_at
-    if isinstance(webhook, w.CancellationStatusChange):
-        if not webhook.data.cancel_id:
-            return None
-        cancel = webhook.data
-        return rules.RemoteRequest(
-            kind="cancellation",
-            id=cancel.cancel_id or "",
-            order_id=data.order_id,
-            status=cancel.cancel_status or "",
-            role=cancel.cancellations_role,
-            created_at=webhook_rules.event_time(cancel.create_time, at),
-            updated_at=None,
-        )
-    ret = webhook.data
-    if not ret.return_id:
-        return None
-    return rules.RemoteRequest(
-        kind="return",
-        id=ret.return_id,
-        order_id=data.order_id,
-        status=ret.return_status or "",
-        type=ret.return_type,
-        role=ret.return_role,
-        created_at=webhook_rules.event_time(ret.create_time, at),
-        updated_at=webhook_rules.event_time(ret.update_time, at) if ret.update_time else None,
-    )
-
-
-async def merge_requests(
-    ctx: Context, shop_id: str, external_order_id: str, remotes: Sequence[rules.RemoteRequest]
-) -> int:
-    """Apply TikTok's copies of an order's requests (and their reverse-flow fields); answers
-    how many changed. The order must exist in this unit of work to record anything."""
-    order = await ctx.uow.orders.get_by_external(shop_id, external_order_id)
-    if order is None:
-        return 0
-    changed = 0
-    now = utcnow()
-    current = order
-    for remote in remotes:
-        updated = apply_request(current, remote, now)
-        if updated is not None:
-            current = updated
-            changed += 1
-    if changed:
-        ctx.uow.orders.save(current)
-    return changed
-
-
-def apply_request(
-    order: ChannelOrder, remote: rules.RemoteRequest, now: datetime
-) -> ChannelOrder | None:
-    """The order with one of TikTok's request copies applied, and the order's flow fields moved
-    as webhooks 11 and 12 move them; None when the order holds it already (newest wins)."""
-    merged = rules.merge_request(order.reverse_requests, remote)
-    moved = order
-    reverse = rules.as_reverse(remote)
-    when = rules.flow_time(remote)
-    if reverse is not None and when is not None:
-        change = apply_reverse(order, reverse, when, now)
-        if change is not None:
-            moved = change.order
-    if merged is None and moved is order:
-        return None
-    return moved.model_copy(
-        update={
-            "reverse_requests": merged if merged is not None else order.reverse_requests,
-            "updated_at": later(now, order.updated_at),
-        }
-    )
+async def _order_requests(
+    ctx: Context, shop_id: str, external_order_id: str
+) -> tuple[list[rules.RemoteRequest], str]:
+    """TikTok's copies of the order's cancellations and returns (return_refund 202602
+    searches, within the batch's budget), or none and why not."""
+    if not ctx.tiktok.enabled(shop_id):
+        return [], orders.NO_CREDENTIALS
+    try:
+        found = await budget.call(ctx.tiktok.order_requests(shop_id, external_order_id))
+    except GatewayError as exc:
+        log.warning("order requests unavailable", order_id=external_order_id, error=exc.message)
+        return [], f"TikTok's return_refund searches failed: {exc.message}"
+    return found, "TikTok's returns search does not state it"
 
 
 async def on_reverse_webhook(
     webhook: w.CancellationStatusChange | w.ReturnStatusChange | w.ReverseStatusUpdate,
     ctx: Context,
 ) -> str:
-    """Types 11, 12 and the legacy 2: the order's reverse-flow fields (`orders`), then the
-    request itself: as the webhook tells it, and with TikTok's searches (which carry the
-    seller's deadline) when the API can be asked."""
-    outcome = await orders.on_reverse_status(webhook, ctx)
-    if isinstance(webhook, w.ReverseStatusUpdate):
-        return outcome
+    """Types 11, 12 and the legacy 2: the request the webhook tells, recorded on its order with
+    TikTok's copies of the order's requests when the API can be asked (the seller's deadline,
+    each return's lines and refund amount). With credentials the order's details are read
+    first; an order still unknown is created from what the requests say, flagged
+    `needsRefresh`. A completed cancellation makes the order `cancelled`; `refundedAmount` is
+    what completed refunds paid back, and the order is `refunded` only once that is its whole
+    total. A completed refund whose amount cannot be read leaves the order flagged
+    `needsRefresh`, its status and revenue unchanged."""
     shop_id = webhook.delivery.shop_id
-    order_id = webhook.data.order_id
-    remotes: list[rules.RemoteRequest] = []
-    told = _webhook_request(webhook)
-    if told is not None:
-        remotes.append(told)
-    if ctx.tiktok.enabled(shop_id):
-        try:
-            remotes += await ctx.tiktok.order_requests(shop_id, order_id)
-        except GatewayError as exc:
-            log.info("order requests not fetched", order_id=order_id, error=exc.message)
-    changed = await merge_requests(ctx, shop_id, order_id, remotes)
-    return f"{outcome}; {changed} request(s) updated"
+    data = webhook.data
+    told = webhook_rules.reverse_request(data, webhook.delivery.received_at)
+    found, _ = await orders.read_details(ctx, shop_id, [data.order_id])
+    details = found.get(data.order_id)
+    if details is not None:
+        await orders.apply_remote_order(ctx, shop_id, details)
+    searched, why_unknown = await _order_requests(ctx, shop_id, data.order_id)
+    order = await ctx.uow.orders.get_by_external(shop_id, data.order_id)
+    now = utcnow()
+    named = f"{told.kind} {told.id}" if told.id else told.kind
+    if order is None:
+        stub = reverse_stub(shop_id, data.order_id, [told, *searched], now)
+        ctx.uow.orders.add(stub.order, stub.events)
+        order = stub.order
+        outcome = f"order {order.id} created from a {named}: {told.status}"
+    else:
+        moved = rules.merge_request(order.reverse_requests, told) is not None
+        change = record_requests(order, [told, *searched], now, details_current=details is not None)
+        if change is not None:
+            ctx.uow.orders.save(change.order, change.events)
+            order = change.order
+        outcome = f"order {order.id}: {named} " + (told.status if moved else "already as far along")
+    if searched:
+        outcome += f"; {len(searched)} request(s) read from TikTok"
+    if refund_amount_unknown(order):
+        return f"{outcome}; refund amount unknown, marked for refresh: {why_unknown}"
+    if order.refunded_amount:
+        refunded = from_minor_units(order.refunded_amount, order.currency)
+        total = from_minor_units(order.total, order.currency)
+        return f"{outcome}; refunded {refunded} of {total} {order.currency}: {order.status}"
+    return outcome
+
+
+async def _record(
+    ctx: Context, shop_id: str, external_order_id: str, remotes: list[rules.RemoteRequest]
+) -> ChannelOrder | None:
+    """Record TikTok's copies of an order's requests; answers the order when that changed it.
+    The order must exist in this unit of work to record anything."""
+    order = await ctx.uow.orders.get_by_external(shop_id, external_order_id)
+    if order is None:
+        return None
+    change = record_requests(order, remotes, utcnow())
+    if change is None:
+        return None
+    ctx.uow.orders.save(change.order, change.events)
+    return change.order
 
 
 async def _order_for(ctx: Context, shop_id: str, external_order_id: str) -> ChannelOrder | None:
@@ -553,9 +504,9 @@ async def on_aftersales_webhook(
         )
     if await _order_for(ctx, shop_id, found.order_id) is None:
         return f"stored: order {found.order_id} is not known yet"
-    changed = await merge_requests(ctx, shop_id, found.order_id, [remote])
+    changed = await _record(ctx, shop_id, found.order_id, [remote])
     return f"order {order_id_for(shop_id, found.order_id)}: after-sales {found.id} " + (
-        "updated" if changed else "already as far along"
+        "updated" if changed is not None else "already as far along"
     )
 
 
@@ -595,26 +546,35 @@ async def on_refund_success(webhook: w.RefundSuccess, ctx: Context) -> str:
         order = await _order_for(ctx, shop_id, external_id)
         if order is None:
             continue
-        updated = rules.refunded(
-            order.reverse_requests, request_id, amount=amount, currency=currency, at=at
-        )
-        if updated is None:
-            continue
-        now = utcnow()
-        changed = order.model_copy(
-            update={"reverse_requests": updated, "updated_at": later(now, order.updated_at)}
-        )
-        event = RefundSucceeded(
-            event_id=stable_id("refund.succeeded", shop_id, request_id, external_id),
-            shop_id=shop_id,
-            occurred_at=at,
-            order=changed,
-            request_id=request_id,
-            amount=amount,
+        paid = rules.RemoteRequest(
+            kind="aftersales",
+            id=request_id,
+            order_id=external_id,
+            # TikTok pays once its review is done.
+            status=rules.AFTERSALES_DONE,
+            refund_total=amount,
             currency=currency,
+            refunded_at=at,
         )
-        ctx.uow.orders.save(changed, [event])
-        recorded.append(order.id)
+        change = record_requests(order, [paid], utcnow())
+        if change is None:
+            continue
+        held = rules.find(order.reverse_requests, "aftersales", request_id)
+        events: list[Event] = []
+        if held is None or held.refunded_at is None:
+            events.append(
+                RefundSucceeded(
+                    event_id=stable_id("refund.succeeded", shop_id, request_id, external_id),
+                    shop_id=shop_id,
+                    occurred_at=at,
+                    order=change.order,
+                    request_id=request_id,
+                    amount=amount,
+                    currency=currency,
+                )
+            )
+            recorded.append(order.id)
+        ctx.uow.orders.save(change.order, [*change.events, *events])
     if not recorded:
         return f"refund of {request_id}: nothing new to record"
     return f"refund of {request_id} recorded on {', '.join(recorded)}"

@@ -1,34 +1,38 @@
 """Order rules: TikTok's newest update wins, and which changes make which events.
 
-An order has three clocks. Its status and details are versioned by TikTok's `update_time`
-(same second: the status further along wins). Each reverse flow, cancellation and return, is
-versioned on its own clock, the request's time then its stage, so a later stage never loses to
-an earlier one (TikTok's cancellation webhook repeats the request's `create_time` at every
-stage). A completed cancellation or full refund decides the order's status whatever an order
-status event says afterwards: a reverse-flow event never loses to an order-status event.
+An order's status and details are versioned by TikTok's `update_time` (same second: the status
+further along wins). Its reverse flows are its `reverse_requests`, each request on its own
+clock (`service.domain.reverse_requests`), whatever reported it: a webhook (2, 11, 12, 64, 65,
+67), a search, a reconciliation, the seller's decision. What they mean for the order is derived
+from them here, never recorded apart:
 
-Refunds: every return request is kept by TikTok's return id (`returns`), each on its own clock.
-`refunded_amount` is the sum of the completed ones' amounts as TikTok's returns API states them
-(minor units of the order's currency); the order is `refunded` only once that reaches its total.
-A completed refund whose amount is not known yet keeps the order flagged `needs_refresh`.
+- `refunded_amount` is the sum of the completed return requests' refunds, as TikTok's returns
+  search states them (minor units of the order's currency; an amount in another currency is not
+  counted). An after-sales refund (67) is recorded on its request but not added: an after-sales
+  request covers the same SKU returns, so its money is already counted there.
+- The order is `refunded` once that reaches its total, `cancelled` once a cancellation
+  completed; either holds whatever an order-status event says afterwards (a reverse flow never
+  loses to one). A `refunded` status its returns do not account for gives way to TikTok's.
+- A completed refund whose amount is not known yet keeps the order flagged `needs_refresh`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.entities import ChannelOrder, OrderReturn, OrderStatus
+from contracts.entities import ChannelOrder, OrderStatus
 from contracts.events import Event, OrderReceived, OrderShipped
 from service.domain.ids import new_id, stable_id
-from service.domain.remote import RemoteOrder, RemoteReturn
-from service.domain.tiktok_status import (
-    CANCELLATION_STAGE,
-    RETURN_STAGE,
-    map_order_status,
-    order_status_rank,
+from service.domain.remote import RemoteOrder
+from service.domain.reverse_requests import (
+    CANCELLATION_COMPLETE,
+    REFUND_DONE,
+    RemoteRequest,
+    merge_request,
 )
+from service.domain.tiktok_status import map_order_status, order_status_rank
 from service.domain.time import later
-from service.domain.webhooks import CANCELLATION_COMPLETE, REFUND_DONE, Reverse
 
 # Before any TikTok time: the version of an order known only by its id.
 _EPOCH = datetime.fromtimestamp(0, UTC)
@@ -113,43 +117,58 @@ def _newer(existing: ChannelOrder, remote: RemoteOrder, *, needs_refresh: bool) 
     return existing.needs_refresh and not needs_refresh
 
 
-def fully_refunded(order: ChannelOrder) -> bool:
-    """Whether TikTok refunded the whole order (its total, in minor units)."""
-    return order.total > 0 and order.refunded_amount >= order.total
+def refunds(order: ChannelOrder) -> tuple[int, bool]:
+    """What the order's completed return requests refunded, in minor units of its currency, and
+    whether any completed one's amount is still unknown (not stated yet, or in another
+    currency)."""
+    refunded, unknown = 0, False
+    for request in order.reverse_requests:
+        if request.kind != "return" or request.status not in REFUND_DONE:
+            continue
+        foreign = request.currency is not None and request.currency != order.currency
+        if request.refund_total is None or foreign:
+            unknown = True
+        else:
+            refunded += request.refund_total
+    return refunded, unknown
 
 
 def refund_amount_unknown(order: ChannelOrder) -> bool:
-    """A completed refund whose amount TikTok's returns API has not stated to us yet."""
-    done = [r for r in order.returns if r.status in REFUND_DONE]
-    if any(r.refund_amount is None for r in done):
-        return True
-    return order.return_status in REFUND_DONE and not done
+    """A completed refund whose amount TikTok's returns search has not stated to us yet."""
+    return refunds(order)[1]
+
+
+def fully_refunded(order: ChannelOrder) -> bool:
+    """Whether TikTok refunded the whole order (its total, in minor units)."""
+    return order.total > 0 and refunds(order)[0] >= order.total
 
 
 def reverse_outcome(order: ChannelOrder) -> OrderStatus | None:
     """The status a completed reverse flow holds the order at (else None)."""
-    if order.cancellation_status in CANCELLATION_COMPLETE:
+    if any(
+        r.kind == "cancellation" and r.status in CANCELLATION_COMPLETE
+        for r in order.reverse_requests
+    ):
         return "cancelled"
     if fully_refunded(order):
         return "refunded"
     return None
 
 
-def _settled(order: ChannelOrder) -> ChannelOrder:
-    """The order with what its returns imply: the amount refunded, the status a completed
+def _derived(order: ChannelOrder) -> ChannelOrder:
+    """The order with what its requests imply: the amount refunded, the status a completed
     reverse flow holds, and the refresh flag while a refund's amount is unknown."""
-    refunded = sum(r.refund_amount or 0 for r in order.returns if r.status in REFUND_DONE)
+    refunded, unknown = refunds(order)
     changes: dict[str, Any] = {"refunded_amount": refunded}
-    settled = order.model_copy(update=changes)
-    held = reverse_outcome(settled)
+    held = reverse_outcome(order)
     if held is not None:
         changes["status"] = held
-    elif order.status == "refunded" and order.returns:
+    elif order.status == "refunded" and any(r.kind == "return" for r in order.reverse_requests):
         # Its returns refund part of the order, not all: TikTok's status holds.
         changes["status"] = map_order_status(order.external_status) or "delivered"
-    if refund_amount_unknown(settled):
+    if unknown:
         changes["needs_refresh"] = True
-    return ChannelOrder.model_validate({**order.model_dump(by_alias=False), **changes})
+    return order.model_copy(update=changes)
 
 
 def merge_remote(
@@ -170,107 +189,31 @@ def merge_remote(
     for name in ("tracking_number", "tracking_url"):
         if getattr(remote, name):
             changes[name] = getattr(remote, name)
-    merged = _settled(
+    merged = _derived(
         ChannelOrder.model_validate({**existing.model_dump(by_alias=False), **changes})
     )
     return OrderChange(merged, _transition_events(existing, merged, now))
 
 
-def _stage(kind: str, status: str) -> int:
-    stages = CANCELLATION_STAGE if kind == "cancellation" else RETURN_STAGE
-    return stages.get(status, 0)
-
-
-def _return_version(entry: OrderReturn) -> tuple[datetime, int]:
-    return entry.updated_at, _stage("return", entry.status)
-
-
-def _with_return(returns: list[OrderReturn], incoming: OrderReturn) -> list[OrderReturn]:
-    """`returns` with `incoming` recorded: a later (time, stage) of the same return wins; an
-    amount or line items already known are kept when the newer report lacks them."""
-    held = next((r for r in returns if r.return_id == incoming.return_id), None)
-    if held is None:
-        return [*returns, incoming]
-    newer, older = (
-        (incoming, held) if _return_version(incoming) > _return_version(held) else (held, incoming)
-    )
-    merged = newer.model_copy(
-        update={
-            "return_type": newer.return_type or older.return_type,
-            "refund_amount": (
-                incoming.refund_amount if incoming.refund_amount is not None else held.refund_amount
-            ),
-            "line_item_ids": incoming.line_item_ids or held.line_item_ids,
-        }
-    )
-    return [merged if r.return_id == incoming.return_id else r for r in returns]
-
-
-def apply_reverse(
-    existing: ChannelOrder, reverse: Reverse, when: datetime, now: datetime
+def record_requests(
+    existing: ChannelOrder,
+    remotes: Sequence[RemoteRequest],
+    now: datetime,
+    *,
+    details_current: bool = False,
 ) -> OrderChange | None:
-    """The order with a cancellation or return stage recorded, or None when it changes nothing.
-
-    The order keeps the newest request's stage on the flow's clock (a later request time wins;
-    the same time, a later stage). A return is also kept by its id in `returns`, on its own
-    clock, so that one return's stage never hides another's.
-    """
-    if reverse.kind == "cancellation":
-        held_status, held_at = existing.cancellation_status, existing.cancellation_updated_at
-    else:
-        held_status, held_at = existing.return_status, existing.return_updated_at
-    newer = held_at is None or (when, _stage(reverse.kind, reverse.status_text)) > (
-        held_at,
-        _stage(reverse.kind, held_status or ""),
-    )
-    changes: dict[str, Any] = {}
-    if newer:
-        if reverse.kind == "cancellation":
-            changes |= {"cancellation_status": reverse.status_text, "cancellation_updated_at": when}
-        else:
-            changes |= {"return_status": reverse.status_text, "return_updated_at": when}
-        if reverse.order_status is not None:
-            changes["status"] = reverse.order_status
-    if reverse.kind == "return" and reverse.return_id:
-        entry = OrderReturn(
-            return_id=reverse.return_id,
-            return_type=reverse.return_type,
-            status=reverse.status_text,
-            updated_at=when,
-        )
-        returns = _with_return(existing.returns, entry)
-        if returns != existing.returns:
-            changes["returns"] = returns
-    if not changes:
-        return None
-    changes["updated_at"] = later(now, existing.updated_at)
-    merged = _settled(
-        ChannelOrder.model_validate({**existing.model_dump(by_alias=False), **changes})
-    )
-    return OrderChange(merged, _transition_events(existing, merged, now))
-
-
-def record_returns(
-    existing: ChannelOrder, remotes: list[RemoteReturn], now: datetime, *, details_current: bool
-) -> OrderChange | None:
-    """The order with TikTok's copies of its returns (returns search 202602) recorded: their
-    stages, line items and refund amounts; None when that changes nothing. An amount in another
-    currency than the order's is not counted (it stays unknown). `details_current`: the order's
-    details were just read from TikTok too, so only an unknown refund can keep it flagged."""
-    returns = existing.returns
+    """The order with TikTok's copies of its requests recorded, whatever source reported them
+    (webhooks 2, 11, 12, 64, 65, 67, the return_refund searches, a reconciliation, a seller's
+    decision), each by `merge_request`, and what they imply derived: None when that changes
+    nothing. `details_current`: the order's details were just read from TikTok, so only an
+    unknown refund can keep it flagged `needs_refresh`."""
+    requests = existing.reverse_requests
     for remote in remotes:
-        same_currency = remote.currency is None or remote.currency == existing.currency
-        entry = OrderReturn(
-            return_id=remote.return_id,
-            return_type=remote.return_type,
-            status=remote.status,
-            refund_amount=remote.refund_total if same_currency else None,
-            line_item_ids=list(remote.line_item_ids),
-            updated_at=remote.updated_at or remote.created_at or _EPOCH,
-        )
-        returns = _with_return(returns, entry)
+        requests = merge_request(requests, remote) or requests
     flagged = existing.needs_refresh and not details_current
-    merged = _settled(existing.model_copy(update={"returns": returns, "needs_refresh": flagged}))
+    merged = _derived(
+        existing.model_copy(update={"reverse_requests": requests, "needs_refresh": flagged})
+    )
     if merged == existing:
         return None
     merged = merged.model_copy(update={"updated_at": later(now, existing.updated_at)})
@@ -298,16 +241,11 @@ def refresh_stub(shop_id: str, external_order_id: str, now: datetime) -> OrderCh
 
 
 def reverse_stub(
-    shop_id: str, external_order_id: str, reverse: Reverse, when: datetime, now: datetime
+    shop_id: str, external_order_id: str, remotes: Sequence[RemoteRequest], now: datetime
 ) -> OrderChange:
-    """An order first heard of through a reverse-flow webhook: what it says, details to fetch."""
-    stub = RemoteOrder(
-        external_order_id=external_order_id,
-        status=reverse.order_status,
-        external_status="",
-        updated_at=_EPOCH,
-    )
-    change = new_order(shop_id, stub, now, needs_refresh=True)
-    applied = apply_reverse(change.order, reverse, when, now)
-    order = applied.order if applied is not None else change.order
+    """An order first heard of through its requests (a reverse-flow webhook): what they say,
+    `pending` unless they decide the status, details to fetch."""
+    stub = refresh_stub(shop_id, external_order_id, now).order
+    recorded = record_requests(stub, remotes, now)
+    order = recorded.order if recorded is not None else stub
     return OrderChange(order, _transition_events(None, order, now))

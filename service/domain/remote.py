@@ -63,22 +63,3 @@ class RemoteOrder:
     items: tuple[OrderItem, ...] = ()
     tracking_number: str | None = None
     tracking_url: str | None = None
-
-
-@dataclass(frozen=True)
-class RemoteReturn:
-    """A return or refund request as TikTok's returns search (202602) states it.
-
-    `refund_total` is in minor units of `currency` (None when TikTok states no amount);
-    `line_item_ids` are TikTok's ids of the order line items it covers.
-    """
-
-    return_id: str
-    external_order_id: str
-    return_type: str | None
-    status: str
-    currency: str | None
-    refund_total: int | None
-    line_item_ids: tuple[str, ...]
-    created_at: datetime | None
-    updated_at: datetime | None

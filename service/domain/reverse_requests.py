@@ -1,20 +1,32 @@
-"""An order's cancellation, return and after-sales requests: which version of a request wins, and
-which requests wait for the seller.
+"""An order's cancellation, return and after-sales requests: the one record of its reverse
+flows. Which version of a request wins, which requests wait for the seller, and which statuses
+mean a cancellation or a refund went through.
 
 TikTok reports a request through its searches (return_refund 202602 cancellations and returns,
-202603 after-sales), which carry `seller_next_action_response` with the deadline, and through
-webhooks (11, 12, 64, 65, 67), which carry the status only. One request only moves forward
-through its stages, so a later stage wins; within one stage the newer `update_time` wins; a
-copy that adds a deadline the held one lacks fills it in. Pure rules, no I/O.
+202603 after-sales), which carry `seller_next_action_response` with the deadline and the refund
+amount, and through webhooks (2, 11, 12, 64, 65, 67), which carry the status only (67: the
+refund paid). Every source is recorded by `merge_request`:
+
+- A request named by TikTok's id only moves forward through its stages, so a later stage wins;
+  within one stage the newer `update_time` wins; a copy that adds what the held one lacks (a
+  deadline, a refund amount, line items) fills it in, even an older copy.
+- A webhook that names no id (the legacy type 2 never does) can only be the kind's one unnamed
+  request (id ""), versioned on its flow's clock: the request's time, then its stage.
+- Its RMA's status (65) and its refund paid (67) have their own clocks: the newer RMA update,
+  the first refund reported.
+
+Pure rules, no I/O.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from contracts.entities import ReverseRequest, ReverseRequestKind
 from service.domain.tiktok_status import CANCELLATION_STAGE, RETURN_STAGE
-from service.domain.webhooks import CANCELLATION_COMPLETE, Reverse
+
+# Before any TikTok time: the version of a request reported without one.
+_EPOCH: Final = datetime.fromtimestamp(0, UTC)
 
 # The search spells a rejected cancellation CANCELLATION_REQUEST_CANCEL, webhook 11 spells it
 # CANCELLATION_REQUEST_CANCELLED; requests are kept in the search's spelling.
@@ -26,6 +38,27 @@ RETURN_BUYER_SHIPPED: Final = "BUYER_SHIPPED_ITEM"
 
 # After-sales requests (202603): INIT, then the seller's review, then done.
 AFTERSALES_STAGE: Final = {"INIT": 1, "PENDING_REQUEST_REVIEW": 2, "REQUEST_REVIEW_COMPLETED": 3}
+#: Where an after-sales request is once TikTok paid its refund (webhook 67).
+AFTERSALES_DONE: Final = "REQUEST_REVIEW_COMPLETED"
+
+# Legacy type 2 (REVERSE_STATUS_UPDATE): reverse_type 1 and 4 are cancellations, the others
+# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through. Its
+# stage is kept as "REVERSE_<code>".
+LEGACY_CANCEL_TYPES: Final = frozenset({1, 4})
+LEGACY_DONE_STATUSES: Final = frozenset({50, 51, 100})
+_LEGACY_DONE: Final = frozenset(f"REVERSE_{code}" for code in LEGACY_DONE_STATUSES)
+
+#: A cancellation stage at which TikTok cancelled the order.
+CANCELLATION_COMPLETE: Final = frozenset({"CANCELLATION_REQUEST_COMPLETE", *_LEGACY_DONE})
+#: A return stage at which TikTok has paid the buyer back (how much: the returns search says).
+REFUND_DONE: Final = frozenset(
+    {
+        "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+        "EXCHANGE_REQUEST_REFUND_SUCCESS",
+        *_LEGACY_DONE,
+    }
+)
 
 # Statuses after which nothing more is asked of the seller.
 _FINAL: Final = frozenset(
@@ -55,9 +88,12 @@ class ReasonChoice:
 
 @dataclass(frozen=True)
 class RemoteRequest:
-    """A request as TikTok reports it, mapped: ids are TikTok's, amounts minor units of
-    `currency`, times UTC. `next_action`/`deadline` come from `seller_next_action_response`
-    (searches only); `order_id` is TikTok's order id."""
+    """A request as one of TikTok's sources reports it, mapped: ids are TikTok's (`id` "" when
+    the webhook names none), amounts minor units of `currency`, times UTC.
+
+    `next_action`/`deadline` come from `seller_next_action_response` (searches only);
+    `order_id` is TikTok's order id; `line_item_ids` the order lines a return covers (returns
+    search); `refunded_at` when TikTok paid the refund (webhook 67)."""
 
     kind: ReverseRequestKind
     id: str
@@ -71,9 +107,11 @@ class RemoteRequest:
     deadline: datetime | None = None
     refund_total: int | None = None
     currency: str | None = None
+    line_item_ids: tuple[str, ...] = ()
     rma_id: str | None = None
     rma_status: str | None = None
     rma_updated_at: datetime | None = None
+    refunded_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     # True when the source says what the seller must do (a search); a webhook does not.
@@ -102,28 +140,41 @@ def is_final(status: str) -> bool:
 
 def awaits_seller(remote: RemoteRequest) -> bool:
     """Whether TikTok waits for the seller: what a search says, else what the status implies
-    (a pending cancellation or return request always does)."""
+    (a pending cancellation or return request always does). Never for a request without
+    TikTok's id: no decision could name it."""
     status = normalise_status(remote.status)
-    if is_final(status):
+    if not remote.id or is_final(status):
         return False
     if remote.knows_next_action:
         return remote.next_action is not None
     return status in (CANCELLATION_PENDING, RETURN_PENDING)
 
 
-def _version(request: ReverseRequest) -> tuple[int, datetime | None]:
-    return stage(request.kind, request.status), request.updated_at or request.created_at
+def flow_time(request: ReverseRequest) -> datetime | None:
+    """The request's time on its flow's clock: a cancellation's request time (webhook 11
+    repeats its create_time at every stage), a return's or after-sales request's update time;
+    the other one when that is missing."""
+    if request.kind == "cancellation":
+        return request.created_at or request.updated_at
+    return request.updated_at or request.created_at
 
 
-def _newer(
-    candidate: tuple[int, datetime | None], held: tuple[int, datetime | None]
-) -> bool | None:
+def _newer(incoming: ReverseRequest, held: ReverseRequest) -> bool | None:
     """True newer, False older, None the same version."""
-    if candidate[0] != held[0]:
-        return candidate[0] > held[0]
-    if candidate[1] is None or held[1] is None or candidate[1] == held[1]:
+    new_stage, held_stage = stage(incoming.kind, incoming.status), stage(held.kind, held.status)
+    if not held.id:
+        # The kind's unnamed request: whatever request the webhook meant, the later request
+        # time wins, then the later stage.
+        new = (flow_time(incoming) or _EPOCH, new_stage)
+        old = (flow_time(held) or _EPOCH, held_stage)
+        return None if new == old else new > old
+    if new_stage != held_stage:
+        return new_stage > held_stage
+    new_at = incoming.updated_at or incoming.created_at
+    held_at = held.updated_at or held.created_at
+    if new_at is None or held_at is None or new_at == held_at:
         return None
-    return candidate[1] > held[1]
+    return new_at > held_at
 
 
 def to_entry(remote: RemoteRequest) -> ReverseRequest:
@@ -142,6 +193,7 @@ def to_entry(remote: RemoteRequest) -> ReverseRequest:
         deadline=remote.deadline if awaiting else None,
         refund_total=remote.refund_total,
         currency=remote.currency,
+        line_item_ids=list(remote.line_item_ids),
         rma_id=remote.rma_id,
         rma_status=normalise_rma_status(remote.rma_status),
         rma_updated_at=remote.rma_updated_at,
@@ -150,56 +202,76 @@ def to_entry(remote: RemoteRequest) -> ReverseRequest:
     )
 
 
+# What a copy may not say, and is then taken from the one held: a webhook names no reason, no
+# amount, no line items; only the search knows them.
+_DETAILS: Final = (
+    "type",
+    "role",
+    "reason",
+    "reason_text",
+    "refund_total",
+    "currency",
+    "line_item_ids",
+    "created_at",
+)
+_RMA: Final = ("rma_id", "rma_status", "rma_updated_at")
+
+
+def _missing(value: object) -> bool:
+    return value is None or value == []
+
+
 def merge_request(held: list[ReverseRequest], remote: RemoteRequest) -> list[ReverseRequest] | None:
-    """The order's requests with `remote` applied, or None when what is held is as new.
+    """The order's requests with `remote` recorded, or None when it adds nothing to them.
 
     A newer version replaces the held one, keeping what the new copy does not say (a webhook
-    says no reason, no deadline); the same version fills in only what was missing.
+    says no reason, no deadline, no amount); the same or an older version only fills in what
+    was missing (an older search copy still states the refund a webhook could not). The RMA's
+    status goes by its own clock, and a refund paid is recorded once.
     """
     incoming = to_entry(remote)
     index = next(
         (n for n, r in enumerate(held) if (r.kind, r.id) == (remote.kind, remote.id)), None
     )
     if index is None:
-        return [*held, incoming]
+        return [*held, _with_refund(incoming, remote)]
     current = held[index]
-    newer = _newer(_version(incoming), _version(current))
-    if newer is False:
-        merged = _with_rma(current, remote)
-    elif newer is None:
-        merged = _fill_in(current, incoming, remote)
-    else:
-        kept = {
-            name: getattr(current, name)
-            for name in ("type", "role", "reason", "reason_text", "refund_total", "currency")
-            if getattr(incoming, name) is None
+    newer = _newer(incoming, current)
+    if newer:
+        kept: dict[str, Any] = {
+            name: getattr(current, name) for name in _DETAILS if _missing(getattr(incoming, name))
         }
+        # The RMA's status is on its own clock: the copy's is applied below by that clock.
+        kept |= {name: getattr(current, name) for name in _RMA}
         if not remote.knows_next_action and incoming.awaiting_seller:
             # A webhook moved the request but does not say the deadline: keep it if still due.
             kept |= {"next_action": current.next_action, "deadline": current.deadline}
-        merged = _with_rma(
-            incoming.model_copy(update={**kept, "refunded_at": current.refunded_at}), remote
-        )
+        merged = incoming.model_copy(update={**kept, "refunded_at": current.refunded_at})
+    else:
+        merged = _fill_in(current, incoming, next_action=newer is None and remote.knows_next_action)
+    merged = _with_refund(_with_rma(merged, remote), remote)
     if merged == current:
         return None
     return [*held[:index], merged, *held[index + 1 :]]
 
 
 def _fill_in(
-    current: ReverseRequest, incoming: ReverseRequest, remote: RemoteRequest
+    current: ReverseRequest, incoming: ReverseRequest, *, next_action: bool
 ) -> ReverseRequest:
+    """`current` with what it lacks taken from `incoming`; with `next_action`, also what a
+    search of the same version says the seller must do."""
     changes = {
         name: getattr(incoming, name)
-        for name in ("type", "role", "reason", "reason_text", "refund_total", "currency")
-        if getattr(current, name) is None and getattr(incoming, name) is not None
+        for name in _DETAILS
+        if _missing(getattr(current, name)) and not _missing(getattr(incoming, name))
     }
-    if remote.knows_next_action:
+    if next_action:
         changes |= {
             "awaiting_seller": incoming.awaiting_seller,
             "next_action": incoming.next_action,
             "deadline": incoming.deadline,
         }
-    return _with_rma(current.model_copy(update=changes), remote)
+    return current.model_copy(update=changes)
 
 
 def _with_rma(request: ReverseRequest, remote: RemoteRequest) -> ReverseRequest:
@@ -224,40 +296,26 @@ def _with_rma(request: ReverseRequest, remote: RemoteRequest) -> ReverseRequest:
     )
 
 
-def refunded(
-    held: list[ReverseRequest],
-    aftersales_id: str,
-    *,
-    amount: int | None,
-    currency: str | None,
-    at: datetime,
-) -> list[ReverseRequest] | None:
-    """The requests with an after-sales request's refund recorded as paid (webhook 67); None
-    when it was recorded already (a redelivery)."""
-    index = next(
-        (n for n, r in enumerate(held) if (r.kind, r.id) == ("aftersales", aftersales_id)), None
-    )
-    if index is None:
-        entry = ReverseRequest(
-            kind="aftersales",
-            id=aftersales_id,
-            status="REQUEST_REVIEW_COMPLETED",
-            refund_total=amount,
-            currency=currency,
-            refunded_at=at,
-        )
-        return [*held, entry]
-    current = held[index]
-    if current.refunded_at is not None:
-        return None
-    merged = current.model_copy(
+def _with_refund(request: ReverseRequest, remote: RemoteRequest) -> ReverseRequest:
+    """A refund paid (webhook 67), recorded the first time only, with the amount it states."""
+    if remote.refunded_at is None or request.refunded_at is not None:
+        return request
+    return request.model_copy(
         update={
-            "refunded_at": at,
-            "refund_total": amount if amount is not None else current.refund_total,
-            "currency": currency or current.currency,
+            "refunded_at": remote.refunded_at,
+            "refund_total": (
+                remote.refund_total if remote.refund_total is not None else request.refund_total
+            ),
+            "currency": remote.currency or request.currency,
         }
     )
-    return [*held[:index], merged, *held[index + 1 :]]
+
+
+def find(
+    held: list[ReverseRequest], kind: ReverseRequestKind, request_id: str
+) -> ReverseRequest | None:
+    """The request of `kind` with TikTok's id `request_id`, if the order has it."""
+    return next((r for r in held if (r.kind, r.id) == (kind, request_id)), None)
 
 
 def open_request(
@@ -266,54 +324,26 @@ def open_request(
     """The request a seller decision means: the one named, else the order's one open request
     of the kind (None when there is none, or more than one)."""
     if request_id is not None:
-        return next((r for r in held if r.kind == kind and r.id == request_id), None)
+        return find(held, kind, request_id)
     waiting = [r for r in held if r.kind == kind and r.awaiting_seller]
     return waiting[0] if len(waiting) == 1 else None
 
 
-def decided(request: ReverseRequest, status: str) -> ReverseRequest:
-    """The request once TikTok accepted the seller's decision: at `status` (where TikTok moves
-    it), no longer awaiting the seller. Its time stays TikTok's last one, so TikTok's own report
-    of the new stage, carrying TikTok's newer time, replaces this one; a stale copy of the
-    earlier stage loses by its stage."""
-    return request.model_copy(
-        update={
-            "status": normalise_status(status),
-            "awaiting_seller": False,
-            "next_action": None,
-            "deadline": None,
-        }
+def decided(request: ReverseRequest, order_id: str, status: str) -> RemoteRequest:
+    """The request once TikTok accepted the seller's decision, to record like any copy: at
+    `status` (where TikTok moves it, a later stage), no longer awaiting the seller. Its time
+    stays TikTok's last one, so TikTok's own report of the new stage, carrying TikTok's newer
+    time, replaces this one; a stale copy of the earlier stage loses by its stage.
+    `order_id` is TikTok's order id."""
+    return RemoteRequest(
+        kind=request.kind,
+        id=request.id,
+        order_id=order_id,
+        status=status,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        knows_next_action=True,
     )
-
-
-def replaced(held: list[ReverseRequest], request: ReverseRequest) -> list[ReverseRequest]:
-    """`held` with `request` in place of the request of the same kind and id (or added)."""
-    out = [r for r in held if (r.kind, r.id) != (request.kind, request.id)]
-    index = next(
-        (n for n, r in enumerate(held) if (r.kind, r.id) == (request.kind, request.id)), len(out)
-    )
-    return [*out[:index], request, *out[index:]]
-
-
-def as_reverse(remote: RemoteRequest) -> Reverse | None:
-    """A cancellation or return as the order's own reverse-flow fields take it (the rules of
-    webhooks 11 and 12); None for an after-sales request, which has its own entry only."""
-    status = normalise_status(remote.status)
-    if remote.kind == "cancellation":
-        done = status in CANCELLATION_COMPLETE
-        return Reverse("cancellation", status, "cancelled" if done else None)
-    if remote.kind == "return":
-        # A return never decides the order's status by itself: how much was refunded does.
-        return Reverse("return", status, None, return_id=remote.id, return_type=remote.type)
-    return None
-
-
-def flow_time(remote: RemoteRequest) -> datetime | None:
-    """The time on the order's flow clock: a cancellation's request time (webhook 11 carries
-    only that), a return's update time (webhook 12 carries it)."""
-    if remote.kind == "cancellation":
-        return remote.created_at
-    return remote.updated_at or remote.created_at
 
 
 # --- seller decisions (TikTok's state machines of return_refund 202309/202606) -------------

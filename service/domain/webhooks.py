@@ -5,35 +5,19 @@ statuses are normalised, and where a webhook leaves details out the handler fetc
 from the API when it can.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-from contracts.entities import ListingStatus, OrderStatus
+from contracts.entities import ListingStatus, OrderStatus, ReverseRequestKind
 from contracts.webhooks import (
     CancellationStatusData,
     ProductStatusData,
     ReturnStatusData,
     ReverseStatusData,
 )
+from service.domain.reverse_requests import LEGACY_CANCEL_TYPES, RemoteRequest
 from service.domain.tiktok_status import map_order_status, map_product_status
 from service.domain.time import from_unix
 
-CANCELLATION_COMPLETE = frozenset({"CANCELLATION_REQUEST_COMPLETE"})
-# Legacy type 2 (REVERSE_STATUS_UPDATE): reverse_type 1 and 4 are cancellations, the others
-# returns or refunds; reverse_order_status 50, 51 and 100 mean the request went through. Its
-# stage is kept as "REVERSE_<code>".
-LEGACY_CANCEL_TYPES = frozenset({1, 4})
-LEGACY_DONE_STATUSES = frozenset({50, 51, 100})
-# A return stage at which TikTok has paid the buyer back (how much: the returns API says).
-REFUND_DONE = frozenset(
-    {
-        "RETURN_OR_REFUND_REQUEST_COMPLETE",
-        "REPLACEMENT_REQUEST_REFUND_SUCCESS",
-        "EXCHANGE_REQUEST_REFUND_SUCCESS",
-        *(f"REVERSE_{code}" for code in LEGACY_DONE_STATUSES),
-    }
-)
 # Type 5's `status` values (TikTok's published description): two audit outcomes, which say the
 # listing's new status, and PRODUCT_STATUS_CHANGED, which says only that TikTok itself changed
 # the product (froze or deactivated it, say): its state must be read from the product API.
@@ -42,24 +26,6 @@ PRODUCT_AUDIT_STATUS: dict[str, ListingStatus] = {
     "PRODUCT_AUDIT_FAILURE": "rejected",
 }
 PRODUCT_STATUS_CHANGED = "PRODUCT_STATUS_CHANGED"
-
-ReverseKind = Literal["cancellation", "return"]
-
-
-@dataclass(frozen=True)
-class Reverse:
-    """A cancellation or return reported for an order.
-
-    `order_status` is set only for a completed cancellation. A return never decides the order's
-    status by itself: a stage in `REFUND_DONE` says TikTok paid the buyer back, and how much (all
-    of the order or part of it) only TikTok's returns API states.
-    """
-
-    kind: ReverseKind
-    status_text: str
-    order_status: OrderStatus | None
-    return_id: str | None = None
-    return_type: str | None = None
 
 
 def event_time(unix_seconds: int | None, fallback: datetime) -> datetime:
@@ -72,24 +38,52 @@ def event_time(unix_seconds: int | None, fallback: datetime) -> datetime:
         return fallback
 
 
-def cancellation(data: CancellationStatusData) -> Reverse:
-    status = data.cancel_status or ""
-    done = status in CANCELLATION_COMPLETE
-    return Reverse("cancellation", status, "cancelled" if done else None)
+def reverse_request(
+    data: CancellationStatusData | ReturnStatusData | ReverseStatusData, received_at: datetime
+) -> RemoteRequest:
+    """The request a reverse-flow webhook reports (types 11, 12 and the legacy 2), to record on
+    its order like any other copy of it (`reverse_requests.merge_request`).
 
-
-def return_request(data: ReturnStatusData) -> Reverse:
-    status = data.return_status or ""
-    return Reverse("return", status, None, return_id=data.return_id, return_type=data.return_type)
-
-
-def legacy_reverse(data: ReverseStatusData) -> Reverse:
-    kind: ReverseKind = "cancellation" if data.reverse_type in LEGACY_CANCEL_TYPES else "return"
-    code = data.reverse_order_status
-    text = f"REVERSE_{code}" if code is not None else ""
-    if kind == "cancellation":
-        return Reverse(kind, text, "cancelled" if code in LEGACY_DONE_STATUSES else None)
-    return Reverse(kind, text, None)
+    Its id is TikTok's cancel_id or return_id, "" when the webhook names none (type 2 never
+    does). Times are the webhook's: 11 carries the request's create_time, 12 its create_time
+    and update_time, 2 an update_time; with none, when the ingress received it (`received_at`).
+    A legacy status is kept as "REVERSE_<reverse_order_status>".
+    """
+    kind: ReverseRequestKind
+    if isinstance(data, ReverseStatusData):
+        kind = "cancellation" if data.reverse_type in LEGACY_CANCEL_TYPES else "return"
+        code = data.reverse_order_status
+        return RemoteRequest(
+            kind=kind,
+            id="",
+            order_id=data.order_id,
+            status=f"REVERSE_{code}" if code is not None else "",
+            updated_at=event_time(data.update_time, received_at),
+        )
+    created = event_time(data.create_time, received_at) if data.create_time else None
+    updated = event_time(data.update_time, received_at) if data.update_time else None
+    if created is None and updated is None:
+        created = received_at
+    if isinstance(data, CancellationStatusData):
+        return RemoteRequest(
+            kind="cancellation",
+            id=data.cancel_id or "",
+            order_id=data.order_id,
+            status=data.cancel_status or "",
+            role=data.cancellations_role,
+            created_at=created,
+            updated_at=updated,
+        )
+    return RemoteRequest(
+        kind="return",
+        id=data.return_id or "",
+        order_id=data.order_id,
+        status=data.return_status or "",
+        type=data.return_type,
+        role=data.return_role,
+        created_at=created,
+        updated_at=updated,
+    )
 
 
 def order_status(value: str | int | None) -> OrderStatus | None:

@@ -191,8 +191,10 @@ async def test_a_cancellation_completes_whatever_order_its_webhooks_and_the_orde
         await deliver(ingress_url, worker, tiktok(11 if "cancel_status" in data else 1, shop, data))
     order = await fresh(worker).orders.get_by_external(shop, "O")
     assert order is not None
-    assert (order.status, order.cancellation_status) == (
+    [request] = order.reverse_requests
+    assert (order.status, request.kind, request.status) == (
         "cancelled",
+        "cancellation",
         "CANCELLATION_REQUEST_COMPLETE",
     )
 
@@ -233,7 +235,7 @@ async def test_a_completed_refund_without_credentials_is_recorded_and_flagged_no
         0,
         True,
     )
-    assert [(r["returnId"], r["status"], r["refundAmount"]) for r in order["returns"]] == [
+    assert [(r["id"], r["status"], r["refundTotal"]) for r in order["reverseRequests"]] == [
         ("R1", "RETURN_OR_REFUND_REQUEST_COMPLETE", None)
     ]
 

@@ -89,20 +89,20 @@ async def test_reordered_status_changes_end_in_the_newest(
 
 
 @pytest.mark.parametrize(
-    ("webhook_type", "data", "status", "field", "value"),
+    ("webhook_type", "data", "status", "kind", "value"),
     [
         (
             11,
             {"cancel_status": "CANCELLATION_REQUEST_COMPLETE"},
             "cancelled",
-            "cancellation_status",
+            "cancellation",
             "CANCELLATION_REQUEST_COMPLETE",
         ),
         (
             11,
             {"cancel_status": "CANCELLATION_REQUEST_PENDING"},
             "confirmed",
-            "cancellation_status",
+            "cancellation",
             "CANCELLATION_REQUEST_PENDING",
         ),
         # A completed refund without credentials: how much was refunded is unknown, so the
@@ -111,28 +111,28 @@ async def test_reordered_status_changes_end_in_the_newest(
             12,
             {"return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE"},
             "confirmed",
-            "return_status",
+            "return",
             "RETURN_OR_REFUND_REQUEST_COMPLETE",
         ),
         (
             12,
             {"return_status": "AWAITING_BUYER_SHIP"},
             "confirmed",
-            "return_status",
+            "return",
             "AWAITING_BUYER_SHIP",
         ),
         (
             2,
             {"reverse_type": 2, "reverse_order_status": 100},
             "confirmed",
-            "return_status",
+            "return",
             "REVERSE_100",
         ),
         (
             2,
             {"reverse_type": 1, "reverse_order_status": 1},
             "confirmed",
-            "cancellation_status",
+            "cancellation",
             "REVERSE_1",
         ),
     ],
@@ -144,7 +144,7 @@ async def test_cancellations_and_returns(
     webhook_type: int,
     data: dict[str, Any],
     status: str,
-    field: str,
+    kind: str,
     value: str,
 ) -> None:
     first = tiktok_webhook(
@@ -159,7 +159,8 @@ async def test_cancellations_and_returns(
     order = await fresh(worker).orders.get_by_external(shop, "9")
     assert order is not None
     assert order.status == status
-    assert getattr(order, field) == value
+    [request] = order.reverse_requests
+    assert (request.kind, request.status) == (kind, value)
 
 
 async def test_product_status_change_updates_the_listing(

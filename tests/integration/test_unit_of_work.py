@@ -194,3 +194,35 @@ async def test_a_patched_tiktok_product_id_finds_the_listing_and_unlinking_frees
     other = MongoUnitOfWork(db)
     other.listings.add(listing("s", "cup", "1729"))
     await other.commit()  # the key is free again: no unique-index refusal
+
+
+async def test_an_order_written_before_its_reverse_flows_were_unified_still_loads(
+    db: Database,
+) -> None:
+    seed = MongoUnitOfWork(db)
+    seed.orders.add(order("s", "old", "delivered"))
+    await seed.commit()
+    # What the earlier version kept beside `reverse_requests`.
+    await db.collection("orders").update_one(
+        {"_id": order_id_for("s", "old")},
+        {
+            "$set": {
+                "returns": [{"return_id": "r1", "status": "X", "updated_at": NOW}],
+                "cancellation_status": None,
+                "cancellation_updated_at": None,
+                "return_status": "X",
+                "return_updated_at": NOW,
+            }
+        },
+    )
+    reading = MongoUnitOfWork(db)
+    held = await reading.orders.get_by_external("s", "old")
+    assert held is not None
+    assert held.status == "delivered"
+    reading.orders.save(held.model_copy(update={"status": "refunded"}))
+    await reading.commit()
+    stored = await db.collection("orders").find_one({"_id": held.id})
+    assert stored is not None
+    # Gone once rewritten.
+    assert "returns" not in stored
+    assert "return_status" not in stored

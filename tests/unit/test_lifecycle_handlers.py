@@ -224,11 +224,46 @@ async def test_requests_and_settled_fees_are_reconciled() -> None:
     assert (run.requests.created, run.fees_settled) == (1, 1)
     [request] = order_of(stored, "a").reverse_requests
     assert (request.awaiting_seller, request.deadline) == (True, deadline)
-    assert order_of(stored, "a").cancellation_status == "CANCELLATION_REQUEST_PENDING"
     settled = order_of(stored, "d")
     assert (settled.platform_fee, settled.net_amount, settled.fees_settled) == (178, 1822, True)
     again = await reconcile(bus)
     assert (again.requests.unchanged, again.fees_settled) == (1, 0)
+
+
+def completed_refund(order_id: str, amount: int, seconds: int = 0) -> RemoteRequest:
+    """A refund-only return TikTok's returns search states as paid back."""
+    return RemoteRequest(
+        kind="return",
+        id=f"r-{order_id}",
+        order_id=order_id,
+        status="RETURN_OR_REFUND_REQUEST_COMPLETE",
+        type="REFUND",
+        refund_total=amount,
+        currency="USD",
+        line_item_ids=("line-1",),
+        created_at=T0,
+        updated_at=T0 + timedelta(seconds=seconds),
+        knows_next_action=True,
+    )
+
+
+async def test_a_reconciled_return_counts_its_refund_like_a_webhook_would() -> None:
+    tiktok = ScriptedTikTok(
+        orders={"part": remote("part", "DELIVERED"), "all": remote("all", "DELIVERED")},
+        requests=[completed_refund("part", 500), completed_refund("all", 2000)],
+    )
+    bus, stored, _ = bus_with(tiktok)
+    run = await reconcile(bus)
+    assert run.requests.created == 2
+    part, whole = order_of(stored, "part"), order_of(stored, "all")
+    assert (part.status, part.refunded_amount, part.needs_refresh) == ("delivered", 500, False)
+    assert (whole.status, whole.refunded_amount) == ("refunded", 2000)
+    [entry] = part.reverse_requests
+    assert (entry.refund_total, entry.line_item_ids) == (500, ["line-1"])
+    # TikTok's order copy, a second later, says DELIVERED again: the full refund holds.
+    tiktok.orders["all"] = remote("all", "DELIVERED", seconds=1)
+    await reconcile(bus)
+    assert order_of(stored, "all").status == "refunded"
 
 
 # --- seller decisions -------------------------------------------------------------------------
@@ -278,7 +313,8 @@ async def test_an_accepted_decision_is_recorded_with_its_event() -> None:
     reply = await bus.handle(c.ApproveCancellation(id=order.id))
     [request] = reply.order.reverse_requests
     assert (request.status, request.awaiting_seller) == ("CANCELLATION_REQUEST_SUCCESS", False)
-    assert order_of(stored, "a").cancellation_status == "CANCELLATION_REQUEST_SUCCESS"
+    [held] = order_of(stored, "a").reverse_requests
+    assert (held.status, held.awaiting_seller) == ("CANCELLATION_REQUEST_SUCCESS", False)
     assert [e.type for e in stored.events] == ["tiktok.cancellation.approved"]
     with pytest.raises(InvalidRequest, match="nothing to decide"):
         await bus.handle(c.ApproveCancellation(id=order.id, request_id="c1"))
@@ -296,6 +332,40 @@ async def test_an_unknown_carrier_is_refused_before_tiktok_ships() -> None:
 
 
 # --- refunds ----------------------------------------------------------------------------------
+
+
+async def test_an_after_sales_refund_is_recorded_not_counted_twice() -> None:
+    # The same refund as the after-sales model tells it (67) and as the returns search does.
+    tiktok = ScriptedTikTok(
+        orders={"d": remote("d", "DELIVERED")}, requests=[completed_refund("d", 2000)]
+    )
+    bus, stored, _ = bus_with(tiktok)
+    await reconcile(bus)
+    paid = w.WebhookMessage(
+        notification_id="n-paid",
+        source="tiktok",
+        webhook_type="67",
+        shop_id=SHOP,
+        received_at=T0,
+        correlation_id="c",
+        body={
+            "type": 67,
+            "data": {
+                "aftersales_request_id": "as-d",
+                "refund_total": "20.00",
+                "refund_currency": "USD",
+                "line_items": [{"main_order_id": "d"}],
+            },
+        },
+    )
+    await bus.apply([paid])
+    order = order_of(stored, "d")
+    assert (order.status, order.refunded_amount) == ("refunded", 2000)
+    assert {(r.kind, r.refund_total) for r in order.reverse_requests} == {
+        ("return", 2000),
+        ("aftersales", 2000),
+    }
+    assert [e.request_id for e in stored.events if isinstance(e, RefundSucceeded)] == ["as-d"]
 
 
 async def test_a_refund_redelivered_under_another_id_is_announced_once() -> None:

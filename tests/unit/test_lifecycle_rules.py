@@ -147,11 +147,44 @@ def test_rma_statuses_go_by_their_own_clock_and_spelling() -> None:
     assert rules.merge_request(moved, older) is None
 
 
+def paid(amount: int, when: datetime) -> rules.RemoteRequest:
+    return rules.RemoteRequest(
+        kind="aftersales",
+        id="a1",
+        order_id="o1",
+        status=rules.AFTERSALES_DONE,
+        refund_total=amount,
+        currency="USD",
+        refunded_at=when,
+    )
+
+
 def test_a_refund_is_recorded_once() -> None:
-    once = rules.refunded([], "a1", amount=2000, currency="USD", at=at(0))
+    once = rules.merge_request([], paid(2000, at(0)))
     assert once is not None
     assert (once[0].refund_total, once[0].refunded_at) == (2000, at(0))
-    assert rules.refunded(once, "a1", amount=2000, currency="USD", at=at(5)) is None
+    assert rules.merge_request(once, paid(2000, at(5))) is None
+    # Reported on a request already known: its amount and time are added, its RMA kept.
+    held = (
+        rules.merge_request(
+            [],
+            rules.RemoteRequest(
+                kind="aftersales",
+                id="a1",
+                order_id="o1",
+                status="PENDING_REQUEST_REVIEW",
+                rma_id="m1",
+                rma_status="PENDING_PACKAGE_REVIEW",
+            ),
+        )
+        or []
+    )
+    refunded = rules.merge_request(held, paid(1500, at(9))) or []
+    assert (refunded[0].refund_total, refunded[0].refunded_at, refunded[0].rma_id) == (
+        1500,
+        at(9),
+        "m1",
+    )
 
 
 # --- decisions --------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ write's filter is `{_id, version}`), `write_id` (which commit wrote it last), `o
 written with the change, until published) and, for listings, `external_key`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from contracts.entities import ChannelOrder
 from contracts.events import Event
 from service.adapters.mongo.database import Document
 from service.application.ports import OutboxEntry
@@ -19,6 +20,20 @@ M = TypeVar("M", bound=BaseModel)
 STORAGE_FIELDS = frozenset(
     {"version", "write_id", "outbox", "outbox_unreadable", "external_key", "push_pending"}
 )
+#: Fields an earlier version of an entity stored and the entity no longer has: left out when a
+#: document is read, so that documents written before still load. An order's reverse flows are
+#: now only its `reverse_requests`.
+RETIRED_FIELDS: Mapping[type[BaseModel], frozenset[str]] = {
+    ChannelOrder: frozenset(
+        {
+            "returns",
+            "cancellation_status",
+            "cancellation_updated_at",
+            "return_status",
+            "return_updated_at",
+        }
+    )
+}
 
 
 def to_document(entity: BaseModel) -> Document:
@@ -28,7 +43,8 @@ def to_document(entity: BaseModel) -> Document:
 
 
 def from_document(model: type[M], doc: Document) -> M:
-    data: dict[str, Any] = {k: v for k, v in doc.items() if k not in STORAGE_FIELDS}
+    left_out = STORAGE_FIELDS | RETIRED_FIELDS.get(model, frozenset())
+    data: dict[str, Any] = {k: v for k, v in doc.items() if k not in left_out}
     data["id"] = data.pop("_id")
     return model.model_validate(data)
 

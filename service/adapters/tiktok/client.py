@@ -58,9 +58,7 @@ from service.adapters.tiktok.models import (
     ProductWriteResult,
     Reason,
     RejectReasonsData,
-    ReturnOrder,
     ReturnPage,
-    ReturnSearchFilter,
     RmaPage,
     ShippedPackage,
     ShippingProvider,
@@ -207,17 +205,6 @@ class TikTokShopClient(OwnsHttp):
             orders.extend(parse_data(OrderDetailsData, data).orders)
         return orders
 
-    async def search_returns(
-        self,
-        shop: ShopRef,
-        filters: ReturnSearchFilter | JsonBody | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-    ) -> AsyncIterator[ReturnOrder]:
-        """Every matching return or refund request (202602), page after page."""
-        async for page in self._pages("search_returns", shop, filters, page_size, ReturnPage):
-            for entry in page.return_orders:
-                yield entry
-
     async def mark_package_shipped(
         self,
         shop: ShopRef,
@@ -259,7 +246,8 @@ class TikTokShopClient(OwnsHttp):
         filters: JsonBody | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> AsyncIterator[ReturnPage]:
-        """Returns and refunds (202602), oldest update first."""
+        """Returns and refunds (202602), oldest update first: by order id (`order_ids`) or
+        by what changed (`update_time_ge`)."""
         return self._pages("search_returns", shop, filters, page_size, ReturnPage, _BY_UPDATE)
 
     def search_changed_order_pages(

@@ -45,7 +45,7 @@ from service.adapters.tiktok.lifecycle_mapping import (
     rma_request,
     settlement,
 )
-from service.adapters.tiktok.mapping import remote_order, remote_product, remote_return
+from service.adapters.tiktok.mapping import remote_order, remote_product
 from service.adapters.tiktok.models import (
     AttributeValueInput,
     CategoryAttributeData,
@@ -57,7 +57,6 @@ from service.adapters.tiktok.models import (
     ProductAttributeInput,
     ProductInput,
     ProductSearchFilter,
-    ReturnSearchFilter,
     SkuInput,
 )
 from service.adapters.tiktok.oauth import TikTokOAuth
@@ -80,7 +79,7 @@ from service.application.ports import (
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
 from service.domain.money import from_minor_units
-from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.tiktok_status import audit_status, map_product_status
 from service.domain.webhook_registration import RemoteWebhook
@@ -296,18 +295,6 @@ class TikTokApiGateway:
             orders = await self._client.order_details(shop, ids)
             return [_mapped(remote_order, order, f"order {order.id}") for order in orders]
 
-    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
-        """Every return or refund request of one order (returns search 202602, by order id),
-        with its refund amount in minor units."""
-        async with self._port(shop_id):
-            shop = await self._shop(shop_id)
-            found = self._client.search_returns(
-                shop, ReturnSearchFilter(order_ids=[external_order_id]), self._page_size
-            )
-            return [
-                _mapped(remote_return, entry, f"return {entry.return_id}") async for entry in found
-            ]
-
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str
     ) -> None:
@@ -366,7 +353,8 @@ class TikTokApiGateway:
                     yield _tolerated(return_request, r, f"return {r.return_id}")
 
     async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:
-        """The order's cancellations and returns (202602 searches by order id)."""
+        """The order's cancellations and returns (202602 searches by order id), with each
+        return's line items and refund amount in minor units."""
         filters = {"order_ids": [external_order_id]}
         found: list[RemoteRequest] = []
         async with self._port(shop_id):

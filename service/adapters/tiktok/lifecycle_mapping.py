@@ -59,7 +59,10 @@ def cancellation_request(c: Cancellation) -> RemoteRequest:
 
 
 def return_request(r: ReturnOrder) -> RemoteRequest:
-    """Raises ValueError for an amount finer than its currency allows."""
+    """The return with its refund (``refund_amount.refund_total``) in minor units of its own
+    currency and the order line items it covers.
+
+    Raises ValueError for an amount finer than its currency allows."""
     action, deadline = _next(r.seller_next_action_response)
     total, currency = _refund(r.refund_amount)
     return RemoteRequest(
@@ -75,6 +78,9 @@ def return_request(r: ReturnOrder) -> RemoteRequest:
         deadline=deadline,
         refund_total=total,
         currency=currency,
+        line_item_ids=tuple(
+            i.order_line_item_id for i in r.return_line_items if i.order_line_item_id
+        ),
         created_at=_time(r.create_time),
         updated_at=_time(r.update_time),
         knows_next_action=True,

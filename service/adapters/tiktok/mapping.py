@@ -3,22 +3,16 @@
 Money arrives as decimal strings in the order's or SKU's currency and leaves as integer minor
 units (``service.domain.money``); times arrive as unix seconds and leave as UTC datetimes.
 Shapes are those of product search (202502) and detail (202309), order search (202309) and
-detail (202507), and returns search (202602).
+detail (202507); the reverse flows' are in ``lifecycle_mapping``.
 """
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from contracts.entities import Address, OrderItem
-from service.adapters.tiktok.models import (
-    LineItem,
-    Order,
-    Product,
-    RecipientAddress,
-    ReturnOrder,
-)
+from service.adapters.tiktok.models import LineItem, Order, Product, RecipientAddress
 from service.domain.money import normalise_currency, optional_minor_units
-from service.domain.remote import RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.tiktok_status import map_order_status, map_product_status
 
 # What the listing says when TikTok deleted its product and gives no reason of its own.
@@ -47,29 +41,6 @@ def remote_product(product: Product) -> RemoteProduct:
         updated_at=_time(product.update_time),
         external_status=product.status,
         status_reason=reason,
-    )
-
-
-def remote_return(entry: ReturnOrder) -> RemoteReturn:
-    """The refund in minor units of its own currency (``refund_amount.refund_total``).
-
-    Raises ValueError for an amount finer than the currency's minor unit.
-    """
-    amount = entry.refund_amount
-    currency = normalise_currency(amount.currency) if amount and amount.currency else None
-    total = optional_minor_units(amount.refund_total, currency) if amount and currency else None
-    return RemoteReturn(
-        return_id=entry.return_id,
-        external_order_id=entry.order_id,
-        return_type=entry.return_type,
-        status=entry.return_status,
-        currency=currency,
-        refund_total=total,
-        line_item_ids=tuple(
-            i.order_line_item_id for i in entry.return_line_items if i.order_line_item_id
-        ),
-        created_at=_time(entry.create_time),
-        updated_at=_time(entry.update_time),
     )
 
 

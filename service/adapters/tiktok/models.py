@@ -572,11 +572,6 @@ class ProductSearchFilter(RequestModel):
     update_time_le: int | None = None
 
 
-class ReturnSearchFilter(RequestModel):
-    order_ids: list[str] | None = None
-    return_ids: list[str] | None = None
-
-
 class OrderSearchFilter(RequestModel):
     order_status: str | None = None
     create_time_ge: int | None = None

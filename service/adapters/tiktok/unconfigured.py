@@ -12,7 +12,7 @@ from service.application.errors import NotConfigured
 from service.application.ports import ConnectionCheck, Unreadable
 from service.domain.carriers import Provider
 from service.domain.fees import Settlement
-from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct, RemoteReturn
+from service.domain.remote import RemoteAudit, RemoteOrder, RemoteProduct
 from service.domain.reverse_requests import ReasonChoice, RemoteRequest
 from service.domain.webhook_registration import RemoteWebhook
 
@@ -58,9 +58,6 @@ class UnconfiguredTikTok:
         yield  # an async generator, as the port's signature says
 
     async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
-        raise NotConfigured(NOT_CONFIGURED)
-
-    async def returns(self, shop_id: str, external_order_id: str) -> list[RemoteReturn]:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def mark_shipped(
