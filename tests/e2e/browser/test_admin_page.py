@@ -24,16 +24,14 @@ from contracts.entities import (
     WarehouseQuantity,
     WarehouseStock,
 )
-from service.adapters.kafka.topics import ensure_topics
 from service.adapters.mongo.database import Database
-from service.bootstrap import Worker, topic_partitions
+from service.bootstrap import Worker
 from service.domain.time import utcnow
 from service.entrypoints.worker.asgi import worker_app
 from service.settings import Settings
 from tests import factories
-from tests.conftest import make_settings, run_topic
+from tests.conftest import make_settings
 from tests.e2e.browser.conftest import PHONE, SCREENSHOTS, AdminPage, TabOpener
-from tests.kafka_tools import delete_topics
 from tests.support import fresh, serve, store
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -780,22 +778,13 @@ async def test_a_service_error_shows_the_services_message_and_can_be_retried(
 
 @pytest.fixture
 async def database_down_url(services: dict[str, str]) -> AsyncIterator[str]:
-    """A worker's admin API whose database never answers (nothing listens on its port)."""
-    name = uuid.uuid4().hex[:8]
-    settings = make_settings(
-        services,
-        mongodb_uri="mongodb://127.0.0.1:9/",
-        kafka_group_id=f"test-page-nodb-{name}",
-        topic_webhooks=run_topic(f"page-nodb-{name}.webhooks"),
-        topic_admin_commands=run_topic(f"page-nodb-{name}.commands"),
-        topic_events=run_topic(f"page-nodb-{name}.events"),
-        topic_dead_letter=run_topic(f"page-nodb-{name}.dead-letter"),
-        topic_platform_catalog=run_topic(f"page-nodb-{name}.platform-catalog"),
-    )
-    await ensure_topics(settings.kafka_bootstrap_servers, topic_partitions(settings))
+    """A worker's admin API whose database never answers (nothing listens on its port). Only
+    its HTTP side runs: the page needs no consumer."""
+    settings = make_settings(services, mongodb_uri="mongodb://127.0.0.1:9/")
     worker = Worker(settings)
     # The service waits 5 s for a database per attempt (22 s per command with its retries); a
     # driver that gives up after 0.2 s fails the same way, sooner.
+    unused = worker.db.client
     quick = Database("mongodb://127.0.0.1:9/", settings.mongodb_database, timeout_ms=200)
     worker.db.client, worker.db.db = quick.client, quick.db
     try:
@@ -803,9 +792,7 @@ async def database_down_url(services: dict[str, str]) -> AsyncIterator[str]:
             yield url
     finally:
         await quick.client.close()
-        await delete_topics(
-            settings.kafka_bootstrap_servers, prefix=run_topic(f"page-nodb-{name}.")
-        )
+        await unused.close()
 
 
 async def test_a_database_outage_says_retry(

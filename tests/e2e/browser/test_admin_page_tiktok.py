@@ -361,6 +361,10 @@ async def test_stock_and_price_set_on_the_page_reach_tiktok(sw: SimWorker, tab: 
         await expect(dialog.locator(f'.push-state [data-push="{what}"]')).to_have_attribute(
             "data-pending", "false"
         )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(
+        path=SCREENSHOTS / "admin-connected-listing.png", animations="disabled", caret="hide"
+    )
     await expect(
         page.locator(f'#listings-table tr[data-id="{listing["id"]}"] .col-price')
     ).to_have_text("$14.50")
@@ -581,7 +585,7 @@ async def test_an_order_is_shipped_and_another_cancelled_from_the_page(
     )
     await carrier.select_option(label="UPS")
     await dialog.get_by_label("Tracking number").fill("1Z999AA10123456784")
-    await dialog.get_by_label("Tracking URL").fill(
+    await dialog.get_by_label("Tracking URL (optional)").fill(
         "https://tracking.example.com/1Z999AA10123456784"
     )
     await dialog.get_by_role("button", name="Ship", exact=True).click()
@@ -591,7 +595,11 @@ async def test_an_order_is_shipped_and_another_cancelled_from_the_page(
     await expect(dialog.locator(".detail-facts .status")).to_have_text("shipped")
     await expect(dialog.locator(".order-actions")).to_have_count(0)
     shipped = await order_of(sw, to_ship)
-    assert (shipped["status"], shipped["trackingNumber"]) == ("shipped", "1Z999AA10123456784")
+    assert (shipped["status"], shipped["trackingNumber"], shipped["trackingUrl"]) == (
+        "shipped",
+        "1Z999AA10123456784",
+        "https://tracking.example.com/1Z999AA10123456784",
+    )
     on_tiktok = (await ok(sw.sim.get(f"/_sim/orders/{to_ship}")))["order"]
     ups = next(p["id"] for p in providers if p["name"] == "UPS")
     assert (on_tiktok["tracking_number"], on_tiktok["shipping_provider_id"]) == (

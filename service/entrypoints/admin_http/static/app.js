@@ -2126,7 +2126,7 @@
       results,
       el("div", { className: "inline-form" }, [field("Category id", categoryInput), loadButton]),
       fields,
-      el("div", { className: "inline-form" }, [field("Brand id", brandInput, { hint: "optional" }), save]),
+      el("div", { className: "inline-form" }, [field("Brand id (optional)", brandInput), save]),
       saveResult,
     ]);
     form.addEventListener("submit", (event) => {
@@ -2530,8 +2530,8 @@
         el("div", { className: "inline-form" }, [field("Carrier", provider), carrierField]),
         el("div", { className: "inline-form" }, [
           field("Tracking number", tracking),
-          field("Tracking URL", trackingUrl, { hint: "optional" }),
-          field("Package id", packageId, { hint: "optional: ship one package" }),
+          field("Tracking URL (optional)", trackingUrl),
+          field("Package id (one package only)", packageId),
         ]),
         el("div", { className: "button-row" }, [confirm, backButton]),
         result,
