@@ -8,13 +8,14 @@ cannot be done.
 
 import os
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.async_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Dialog,
     Locator,
@@ -136,19 +137,50 @@ class AdminPage:
         return [u for u in self.requests if "/admin/tiktok-shop/" in u and UI_PATH not in u]
 
 
+TabOpener = Callable[[str, str], Awaitable[AdminPage]]
+
+
 @pytest.fixture
-async def admin_page(
-    browser: Browser, admin_url: str, settings: Settings
-) -> AsyncIterator[AdminPage]:
-    context = await browser.new_context(
-        viewport=DESKTOP,
-        locale="en-US",
-        timezone_id="UTC",
-        color_scheme="light",
-        reduced_motion="reduce",
-    )
-    page = await context.new_page()
-    tab = AdminPage(page, admin_url + UI_PATH, settings.admin_api_token.get_secret_value())
+async def open_tab(browser: Browser) -> AsyncIterator[TabOpener]:
+    """Opens the admin page of the worker served at a base URL, with that worker's admin token,
+    each in a fresh context (so signed out); every tab is checked and closed at the end."""
+    opened: list[tuple[BrowserContext, AdminPage]] = []
+
+    async def open_at(base_url: str, token: str) -> AdminPage:
+        context = await browser.new_context(
+            viewport=DESKTOP,
+            locale="en-US",
+            timezone_id="UTC",
+            color_scheme="light",
+            reduced_motion="reduce",
+        )
+        tab = AdminPage(await context.new_page(), base_url + UI_PATH, token)
+        watch(tab)
+        opened.append((context, tab))
+        return tab
+
+    try:
+        yield open_at
+    finally:
+        for context, _ in opened:
+            await context.close()
+    for _, tab in opened:
+        # Every test also asserts that the page ran without a script error or a blocked resource.
+        assert not tab.page_errors, f"the page raised errors: {tab.page_errors}"
+        assert tab.allow_csp_violations or not tab.csp_violations, (
+            f"the content policy blocked: {tab.csp_violations}"
+        )
+
+
+@pytest.fixture
+async def admin_page(open_tab: TabOpener, admin_url: str, settings: Settings) -> AdminPage:
+    """The page of the session's worker (no TikTok credentials; the default shop)."""
+    return await open_tab(admin_url, settings.admin_api_token.get_secret_value())
+
+
+def watch(tab: AdminPage) -> None:
+    """Record the tab's dialogs, script errors, content-policy reports and requests."""
+    page = tab.page
 
     async def on_dialog(dialog: Dialog) -> None:
         tab.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -165,12 +197,3 @@ async def admin_page(
     page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
     page.on("console", on_console)
     page.on("request", on_request)
-    try:
-        yield tab
-    finally:
-        await context.close()
-    # Every test also asserts that the page ran without a script error or a blocked resource.
-    assert not tab.page_errors, f"the page raised errors: {tab.page_errors}"
-    assert tab.allow_csp_violations or not tab.csp_violations, (
-        f"the content policy blocked: {tab.csp_violations}"
-    )
