@@ -13,6 +13,8 @@ from contracts.entities import (
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
+    DeadLetter,
+    DeadLetterDetail,
     Job,
     Listing,
 )
@@ -110,6 +112,27 @@ class SettingsReply(WireModel):
     app_key: str | None = Field(description="the first 8 characters, then `...`")
 
 
+class DeadLettersReply(WireModel):
+    dead_letters: list[DeadLetter] = Field(description="newest first")
+    total: int = Field(description="every letter that matched, on all pages")
+
+
+class DeadLetterReply(WireModel):
+    dead_letter: DeadLetterDetail
+
+
+class ReplaySkipped(WireModel):
+    id: str
+    reason: str
+
+
+class ReplayedReply(WireModel):
+    """Which letters were published again (Kafka acknowledged each) and which could not be."""
+
+    replayed: list[str] = Field(description="letter ids, oldest first or as given")
+    skipped: list[ReplaySkipped] = Field(default_factory=list)
+
+
 #: The reply model of each command.
 REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.CreateListing: ListingReply,
@@ -132,6 +155,9 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.AuthorizeShops: AuthorizedReply,
     c.GetStats: StatsReply,
     c.GetSettings: SettingsReply,
+    c.ListDeadLetters: DeadLettersReply,
+    c.GetDeadLetter: DeadLetterReply,
+    c.ReplayDeadLetters: ReplayedReply,
 }
 
 R = TypeVar("R", bound=BaseModel)

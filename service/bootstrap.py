@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import topics
 from service.adapters.kafka.broker import make_broker
+from service.adapters.kafka.dead_letter_archive import KafkaDeadLetterArchive
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.adapters.kafka.events import KafkaEventBus
 from service.adapters.kafka.topics import ensure_topics
@@ -35,6 +36,13 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
         settings.topic_events: topics.PARTITIONS[topics.EVENTS],
         settings.topic_dead_letter: topics.PARTITIONS[topics.DEAD_LETTER],
     }
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Kafka topic settings beyond the broker's defaults. Dead letters are kept until an
+    operator has dealt with them: the broker's default retention (7 days) could drop a letter
+    before the fix that lets it be replayed is deployed."""
+    return {settings.topic_dead_letter: {"retention.ms": "-1"}}
 
 
 def app_config(settings: Settings) -> AppConfig:
@@ -72,6 +80,11 @@ class Worker:
             jobs=self.jobs,
             spawner=self.spawner,
             config=app_config(settings),
+            dead_letters=KafkaDeadLetterArchive(
+                settings.kafka_bootstrap_servers,
+                settings.topic_dead_letter,
+                client_id=f"{settings.kafka_client_id}-dead-letters",
+            ),
         )
         dead_letters = DeadLetters(self.broker, settings.topic_dead_letter)
         webhook_subscriber(
@@ -96,6 +109,7 @@ class Worker:
             self.settings.kafka_bootstrap_servers,
             topic_partitions(self.settings),
             replication=self.settings.kafka_topic_replication,
+            configs=topic_configs(self.settings),
         )
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from service import retries
 from service.application.ports import (
+    DeadLetterArchive,
     Jobs,
     Spawner,
     TikTokGateway,
@@ -40,6 +41,7 @@ class Context:
     spawner: Spawner
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
+    dead_letters: DeadLetterArchive
 
     def shop(self, shop_id: str | None) -> str:
         """The shop a message means: the one it names, else the deployment's default shop."""

@@ -23,11 +23,12 @@ from contracts import webhooks as w
 from contracts.events import WebhookReceived
 from contracts.wire import WireModel
 from service import retries
-from service.application import catalog, jobs, listings, orders, shops, stats
+from service.application import catalog, dead_letters, jobs, listings, orders, shops, stats
 from service.application.context import AppConfig, Context
 from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
 from service.application.ports import (
     DatabaseUnavailable,
+    DeadLetterArchive,
     Jobs,
     Keys,
     Spawner,
@@ -81,6 +82,10 @@ HANDLERS: Mapping[type, Route] = {
     c.AuthorizeShops: Route(shops.authorize_shops, repeatable=False),
     c.GetStats: Route(stats.get_stats),
     c.GetSettings: Route(shops.get_settings),
+    c.ListDeadLetters: Route(dead_letters.list_dead_letters),
+    c.GetDeadLetter: Route(dead_letters.get_dead_letter),
+    # Publishing twice is harmless (the worker dedupes) but an operator asked for once.
+    c.ReplayDeadLetters: Route(dead_letters.replay_dead_letters, repeatable=False),
     # TikTok's webhooks
     w.OrderStatusChange: Route(orders.on_order_status_change, orders.order_keys),
     w.ReverseStatusUpdate: Route(orders.on_reverse_status, orders.order_keys),
@@ -137,6 +142,11 @@ def _summary(result: object) -> str:
     return repr(result)[:500]
 
 
+def _name(handler: Handler) -> str:
+    # Any callable is a handler (a partial, an object with __call__), not only a function.
+    return getattr(handler, "__qualname__", None) or type(handler).__qualname__
+
+
 def _retry_command(exc: Exception) -> bool:
     # Refusals are answers, not failures; a conflict was retried already.
     return not isinstance(exc, AppError | WriteConflict)
@@ -154,6 +164,7 @@ class MessageBus:
         jobs: Jobs,
         spawner: Spawner,
         config: AppConfig,
+        dead_letters: DeadLetterArchive,
         handlers: Mapping[type, Route] = HANDLERS,
     ) -> None:
         self.config = config
@@ -163,6 +174,7 @@ class MessageBus:
         self._tiktok = tiktok
         self._jobs = jobs
         self._spawner = spawner
+        self._dead_letters = dead_letters
 
     def context(self) -> Context:
         """A context with a unit of work of its own."""
@@ -174,6 +186,7 @@ class MessageBus:
             spawner=self._spawner,
             config=self.config,
             new_uow=self._new_uow,
+            dead_letters=self._dead_letters,
         )
 
     # --- commands ------------------------------------------------------------------------
@@ -265,9 +278,9 @@ class MessageBus:
             log.exception(
                 "webhook failed for good",
                 notification_id=item.delivery.notification_id,
-                handler=route.handler.__name__ if route is not None else None,
+                handler=_name(route.handler) if route is not None else None,
             )
-            return Outcome(item.delivery.notification_id, "failed", repr(exc), exc)
+            return Outcome(item.delivery.notification_id, "failed", f"failed: {exc!r}", exc)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _apply_in(self, ctx: Context, item: w.Webhook | w.UnreadableWebhook) -> Outcome:

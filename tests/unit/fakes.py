@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.entities import CatalogSync, ChannelOrder, Listing, SyncFailure
+from contracts.entities import (
+    CatalogSync,
+    ChannelOrder,
+    DeadLetter,
+    DeadLetterDetail,
+    Listing,
+    SyncFailure,
+)
 from contracts.events import Event
 from contracts.webhooks import Delivery
 from service.application.context import AppConfig
@@ -276,6 +283,34 @@ class OfflineTikTok:
         raise NotConfigured("not configured")
 
 
+class FakeDeadLetters:
+    """The dead-letter topic as a list (oldest first); `replayed` records what was published."""
+
+    def __init__(self, letters: Sequence[DeadLetterDetail] = ()) -> None:
+        self.stored = list(letters)
+        self.replayed: list[str] = []
+
+    async def letters(self) -> list[DeadLetter]:
+        fields = set(DeadLetter.model_fields)
+        return [DeadLetter(**letter.model_dump(include=fields)) for letter in self.stored]
+
+    async def letter(self, letter_id: str) -> DeadLetterDetail | None:
+        return next((letter for letter in self.stored if letter.id == letter_id), None)
+
+    async def replay(self, letter_ids: Sequence[str]) -> dict[str, str | None]:
+        outcomes: dict[str, str | None] = {}
+        for letter_id in letter_ids:
+            letter = await self.letter(letter_id)
+            if letter is None:
+                outcomes[letter_id] = "no longer on the dead-letter topic"
+            elif letter.origin_topic is None:
+                outcomes[letter_id] = "no origin topic recorded"
+            else:
+                self.replayed.append(letter_id)
+                outcomes[letter_id] = None
+        return outcomes
+
+
 CONFIG = AppConfig(
     default_shop_id="shop-1",
     shop_id="shop-1",
@@ -296,6 +331,7 @@ def fake_bus(stored: Stored | None = None, **overrides: Any) -> tuple[MessageBus
         "jobs": FakeJobs(),
         "spawner": NoSpawner(),
         "config": CONFIG,
+        "dead_letters": FakeDeadLetters(),
     }
     parts.update(overrides)
     return MessageBus(**parts), stored

@@ -40,6 +40,9 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["POST"], "/shops/authorize", c.AuthorizeShops, "body"),
     (["GET"], "/stats", c.GetStats, "query"),
     (["GET"], "/settings", c.GetSettings, "query"),
+    (["GET"], "/dead-letters", c.ListDeadLetters, "query"),
+    (["POST"], "/dead-letters/replay", c.ReplayDeadLetters, "body"),
+    (["GET"], "/dead-letters/{id}", c.GetDeadLetter, "path"),
 ]
 
 
