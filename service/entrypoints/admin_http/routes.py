@@ -1,6 +1,5 @@
 """The seed's admin paths, each turned into its admin command and carried out like on Kafka."""
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,9 @@ from contracts.entities import LISTING_STATUSES, ORDER_STATUSES, SYNC_STATUSES
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
 from service.domain.money import CURRENCY_EXPONENTS
+from service.entrypoints import strict_json
 from service.entrypoints.admin_http.errors import error, error_response
+from service.entrypoints.body import BadContentLength, BodyTooLarge, read_limited
 from service.entrypoints.validation import error_reply_from_validation
 
 #: (method(s), path under the prefix, command, where its fields come from)
@@ -46,17 +47,31 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
 ]
 
 
+#: The largest request body taken: commands are small (a description is at most 5,000
+#: characters), and an endless body must not fill the worker's memory.
+MAX_BODY_BYTES = 256 * 1024
+
+
 async def _fields(request: Request, source: str) -> dict[str, Any] | JSONResponse:
     fields: dict[str, Any] = dict(request.path_params)
     if source == "query":
         fields.update(request.query_params)
     elif source == "body":
-        raw = await request.body()
+        try:
+            raw = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            body_too_large = f"The request body is larger than {MAX_BODY_BYTES} bytes"
+            return JSONResponse(
+                {"error": body_too_large, "code": "validation_failed", "fields": []},
+                status_code=413,
+            )
+        except BadContentLength:
+            return error("validation_failed", "Content-Length is not a number")
         if raw.strip():
             try:
-                body = json.loads(raw)
-            except ValueError:
-                return error("validation_failed", "The request body is not valid JSON")
+                body = strict_json.loads(raw)
+            except strict_json.UnfitJson as exc:
+                return error("validation_failed", f"The request body is not valid JSON ({exc})")
             if not isinstance(body, dict):
                 return error("validation_failed", "The request body must be a JSON object")
             fields.update(body)
