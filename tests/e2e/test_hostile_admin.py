@@ -332,3 +332,18 @@ async def test_the_admin_page_serves_its_own_files_and_nothing_else(
     assert answer.status_code in (200, 307, 404, 405), answer.text
     if answer.status_code == 200:
         assert "[project]" not in answer.text  # nothing from outside the page's folder
+
+
+@EXAMPLES
+@given(
+    path=st.sampled_from([f"{ADMIN_PREFIX}/vocabulary", "/healthz", "/readyz"]),
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    query=st.dictionaries(texts, texts, max_size=3),
+    body=st.one_of(st.none(), not_objects),
+)
+async def test_the_other_paths_take_hostile_requests_without_a_5xx(
+    admin: Admin, path: str, method: str, query: dict[str, str], body: bytes | None
+) -> None:
+    params = {k: v.encode("utf-8", "replace") for k, v in query.items()}
+    answer = await admin.http.request(method, path, params=params, content=body)
+    assert answer.status_code == (200 if method == "GET" else 405), answer.text
