@@ -626,7 +626,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         return await run(faults, plan, deadline_seconds=args.deadline)
 
-    rows = asyncio.run(guarded())
+    try:
+        rows = asyncio.run(guarded())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("stopped before the end; what the run started is stopped and deleted")
+        return 1
     print(table(rows))
     ok = len(rows) == len(faults) and all(r.ok for r in rows)
     if args.record:
