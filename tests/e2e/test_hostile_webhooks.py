@@ -28,6 +28,7 @@ from service.bootstrap import Worker, topic_partitions
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.ingress.webhook import PATH
 from service.settings import Settings
+from tests.conftest import make_settings
 from tests.hostile import (
     field_values,
     nested,
@@ -146,9 +147,23 @@ async def _reader(bootstrap: str, topic: str, count: int) -> AIOKafkaConsumer:
 
 
 @pytest.fixture(scope="module")
-async def parts(worker: Worker) -> AsyncIterator[Parts]:
-    """The ingress on the session worker's topic, and readers of that topic and of the
-    dead-letter topic from their ends."""
+async def parts(services: dict[str, str]) -> AsyncIterator[Parts]:
+    """A worker with a database and topics of its own (what it sets aside is no other test's
+    business), the ingress on its topic, and readers of that topic and of the dead-letter
+    topic from their ends."""
+    run = uuid.uuid4().hex[:8]
+    worker = Worker(
+        make_settings(
+            services,
+            mongodb_database=f"hostile_webhooks_{run}",
+            kafka_group_id=f"hostile-webhooks-{run}",
+            topic_webhooks=f"test.{run}.webhooks",
+            topic_admin_commands=f"test.{run}.commands",
+            topic_events=f"test.{run}.events",
+            topic_dead_letter=f"test.{run}.dead-letter",
+        )
+    )
+    await worker.start()
     ingress_settings = worker.settings.model_copy(
         update={"tiktok_app_key": APP_KEY, "tiktok_app_secret": SecretStr(APP_SECRET)}
     )
@@ -172,6 +187,8 @@ async def parts(worker: Worker) -> AsyncIterator[Parts]:
     finally:
         await topic.stop()
         await dead.stop()
+        await worker.db.client.drop_database(worker.settings.mongodb_database)
+        await worker.stop()
 
 
 async def published(parts: Parts) -> list[Any]:
