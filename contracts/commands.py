@@ -222,6 +222,9 @@ class ListDeadLetters(Command):
     reason: Reason | None = Field(
         default=None, description="only letters whose reason contains this text (any case)"
     )
+    pending: bool = Field(
+        default=False, description="only letters whose webhook was not applied since"
+    )
     page: Page = 1
     limit: Limit = 20
 

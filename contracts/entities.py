@@ -199,6 +199,11 @@ class DeadLetter(WireModel):
         default=None, description="the letter this one is a replay of, when a replay failed again"
     )
     size: int = Field(description="bytes of the original message")
+    applied: bool = Field(
+        default=False,
+        description="the webhook was applied since (by a replay or a redelivery): nothing is"
+        " left to do for this letter",
+    )
 
 
 class DeadLetterDetail(DeadLetter):

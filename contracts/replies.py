@@ -115,6 +115,7 @@ class SettingsReply(WireModel):
 class DeadLettersReply(WireModel):
     dead_letters: list[DeadLetter] = Field(description="newest first")
     total: int = Field(description="every letter that matched, on all pages")
+    pending: int = Field(description="of those, the letters whose webhook was not applied since")
 
 
 class DeadLetterReply(WireModel):

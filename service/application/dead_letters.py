@@ -18,6 +18,23 @@ from service.application.errors import NotFound
 log = structlog.get_logger(__name__)
 
 
+async def _with_outcomes(ctx: Context, letters: list[DeadLetter]) -> list[DeadLetter]:
+    """The letters with `applied` set from the inbox: the webhook was applied since, by a
+    replay or a redelivery (a `rejected` record is not applied: it was refused as it is)."""
+    ids = [letter.notification_id for letter in letters if letter.notification_id]
+    outcomes = await ctx.views.webhook_outcomes(ids)
+    return [
+        letter.model_copy(update={"applied": _applied(outcomes.get(letter.notification_id))})
+        if letter.notification_id
+        else letter
+        for letter in letters
+    ]
+
+
+def _applied(outcome: str | None) -> bool:
+    return outcome is not None and not outcome.startswith("rejected")
+
+
 def _matches(letter: DeadLetter, shop_id: str | None, reason: str | None) -> bool:
     if shop_id is not None and letter.shop_id != shop_id:
         return False
@@ -25,16 +42,22 @@ def _matches(letter: DeadLetter, shop_id: str | None, reason: str | None) -> boo
 
 
 async def list_dead_letters(cmd: c.ListDeadLetters, ctx: Context) -> r.DeadLettersReply:
-    """`deadLetters.list`: the letters matching `reason` (and `shopId`), newest first, a page
-    at a time, with the number that matched."""
-    letters = [
+    """`deadLetters.list`: the letters matching `reason` (and `shopId`, and only those not
+    applied since with `pending`), newest first, a page at a time, with how many matched and
+    how many of them are still pending."""
+    matched = [
         letter
         for letter in await ctx.dead_letters.letters()
         if _matches(letter, cmd.shop_id, cmd.reason)
     ]
+    matched = await _with_outcomes(ctx, matched)
+    pending = [letter for letter in matched if not letter.applied]
+    letters = pending if cmd.pending else matched
     letters.reverse()  # the archive answers oldest first
     start = (cmd.page - 1) * cmd.limit
-    return r.DeadLettersReply(dead_letters=letters[start : start + cmd.limit], total=len(letters))
+    return r.DeadLettersReply(
+        dead_letters=letters[start : start + cmd.limit], total=len(letters), pending=len(pending)
+    )
 
 
 async def get_dead_letter(cmd: c.GetDeadLetter, ctx: Context) -> r.DeadLetterReply:
@@ -43,6 +66,11 @@ async def get_dead_letter(cmd: c.GetDeadLetter, ctx: Context) -> r.DeadLetterRep
     letter = await ctx.dead_letters.letter(cmd.id)
     if letter is None or not _matches(letter, cmd.shop_id, None):
         raise NotFound(f"Dead letter {cmd.id} not found")
+    if letter.notification_id:
+        outcomes = await ctx.views.webhook_outcomes([letter.notification_id])
+        letter = letter.model_copy(
+            update={"applied": _applied(outcomes.get(letter.notification_id))}
+        )
     return r.DeadLetterReply(dead_letter=letter)
 
 

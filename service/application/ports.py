@@ -183,6 +183,9 @@ class Views(Protocol):
     async def listing_ids(self, shop_id: str) -> list[str]: ...
     async def listing_groups(self, shop_id: str) -> list[ListingGroup]: ...
     async def order_groups(self, shop_id: str) -> list[OrderGroup]: ...
+    async def webhook_outcomes(self, notification_ids: Sequence[str]) -> dict[str, str]:
+        """What the inbox recorded for each of these notifications it holds (an applied
+        webhook's outcome, or `rejected: ...`), by notification id."""
 
 
 # --- events ---------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ def add_parser(parts: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="the dead letters, newest first")
     listing.add_argument("--reason", help="only letters whose reason contains this text")
+    listing.add_argument(
+        "--pending", action="store_true", help="only letters whose webhook was not applied since"
+    )
     listing.add_argument("--page", type=int, default=1)
     listing.add_argument("--limit", type=int, default=20, help="rows per page (1-100)")
     show = actions.add_parser("show", help="one letter: headers and the original message")
@@ -58,7 +61,7 @@ def command_from(args: argparse.Namespace) -> c.Command:
     if args.action == "list":
         if args.reason is not None:
             fields["reason"] = args.reason
-        return c.ListDeadLetters(page=args.page, limit=args.limit, **fields)
+        return c.ListDeadLetters(page=args.page, limit=args.limit, pending=args.pending, **fields)
     if args.action == "show":
         return c.GetDeadLetter(id=args.id, **fields)
     if args.ids:
@@ -119,14 +122,17 @@ def _origin(letter: DeadLetter) -> str:
 
 
 def _table(reply: DeadLettersReply) -> str:
-    lines = [f"{reply.total} dead letter(s) matched; newest first"]
+    lines = [f"{reply.total} dead letter(s) listed, {reply.pending} pending; newest first"]
     if reply.dead_letters:
-        lines.append(f"{'ID':<12} {'SET ASIDE (UTC)':<19}  {'NOTIFICATION':<24} REASON")
+        lines.append(
+            f"{'ID':<12} {'SET ASIDE (UTC)':<19}  {'STATE':<8} {'NOTIFICATION':<24} REASON"
+        )
     for letter in reply.dead_letters:
         when = letter.dead_lettered_at.strftime("%Y-%m-%d %H:%M:%S")
+        state = "applied" if letter.applied else "pending"
         notification = (letter.notification_id or "-")[:24]
         reason = " ".join(letter.reason.split())[:100]
-        lines.append(f"{letter.id:<12} {when:<19}  {notification:<24} {reason}")
+        lines.append(f"{letter.id:<12} {when:<19}  {state:<8} {notification:<24} {reason}")
     return "\n".join(lines)
 
 
@@ -140,6 +146,7 @@ def _detail(reply: DeadLetterReply) -> str:
         f"key:          {letter.key}",
         f"notification: {letter.notification_id}",
         f"replay of:    {letter.replay_of or '-'}",
+        f"state:        {'applied since' if letter.applied else 'pending'}",
         "headers:",
         *(f"  {name}: {value}" for name, value in sorted(letter.headers.items())),
         f"body ({letter.size} bytes):",

@@ -230,8 +230,14 @@ async def test_a_letter_set_aside_by_a_bug_is_replayed_twice_into_one_order_and_
     assert (order.status, order.external_status) == ("confirmed", "AWAITING_SHIPMENT")
     assert len(received) == 1
     assert len(received_once) == 1
-    # The topic keeps its letters; the rejected one was not chosen by the reason.
-    assert (await letters_of(running.admin, shop)).total == 2
+    # The topic keeps its letters; the replayed one is applied now, the rejected one (not
+    # chosen by the reason, and refused as it is anyway) is still pending.
+    after = await letters_of(running.admin, shop)
+    assert (after.total, after.pending) == (2, 1)
+    assert {letter.id: letter.applied for letter in after.dead_letters} == {
+        oldest.id: True,
+        newest.id: False,
+    }
 
 
 async def test_replaying_every_letter_of_a_shop_and_unknown_ids(

@@ -200,6 +200,9 @@ class FakeViews:
     def __init__(self, stored: Stored) -> None:
         self.stored = stored
 
+    async def webhook_outcomes(self, notification_ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.stored.inbox[i] for i in notification_ids if i in self.stored.inbox}
+
     async def listings(
         self, shop_id: str, page: PageRequest, status: Any = None, sync_status: Any = None
     ) -> tuple[list[Listing], int]:

@@ -10,7 +10,7 @@ from contracts import commands as c
 from contracts import replies as r
 from contracts.entities import DeadLetterDetail
 from service.application.errors import NotFound
-from tests.unit.fakes import FakeDeadLetters, fake_bus
+from tests.unit.fakes import FakeDeadLetters, Stored, fake_bus
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -20,6 +20,7 @@ def letter(
 ) -> DeadLetterDetail:
     return DeadLetterDetail(
         id=f"0:{offset}",
+        notification_id=f"n-{offset}",
         dead_lettered_at=T0 + timedelta(seconds=offset),
         reason=reason,
         origin_topic=origin,
@@ -53,6 +54,24 @@ async def test_a_listing_is_newest_first_filtered_by_reason_and_shop_and_paged()
     one_shop = await bus.handle(c.ListDeadLetters(reason="RuntimeError", shop_id="shop-2"))
     assert isinstance(one_shop, r.DeadLettersReply)
     assert [x.id for x in one_shop.dead_letters] == ["0:2"]
+
+
+async def test_a_letter_whose_webhook_was_applied_since_is_no_longer_pending() -> None:
+    stored = Stored(inbox={"n-0": "order o-1 AWAITING_SHIPMENT", "n-1": "rejected: no order id"})
+    bus, _ = fake_bus(stored, dead_letters=FakeDeadLetters(LETTERS))
+    listed = await bus.handle(c.ListDeadLetters())
+    assert isinstance(listed, r.DeadLettersReply)
+    assert (listed.total, listed.pending) == (5, 4)
+    assert [x.id for x in listed.dead_letters if x.applied] == ["0:0"]  # a rejection is no fix
+    waiting = await bus.handle(c.ListDeadLetters(pending=True))
+    assert isinstance(waiting, r.DeadLettersReply)
+    assert ([x.id for x in waiting.dead_letters], waiting.total) == (
+        ["0:4", "0:3", "0:2", "0:1"],
+        4,
+    )
+    one = await bus.handle(c.GetDeadLetter(id="0:0"))
+    assert isinstance(one, r.DeadLetterReply)
+    assert one.dead_letter.applied
 
 
 async def test_a_letter_is_read_whole_or_not_found() -> None:
