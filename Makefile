@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 SERVICE_ENV = set -a; eval "$$($(SERVICES) env)"; set +a
 
 .PHONY: help install services-up services-down services-status run test lint typecheck \
-	imports bench lock asyncapi demo clean browser
+	imports bench lock asyncapi demo clean browser reliability
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ browser: ## Debian's Chromium for the admin page tests (installed once)
 
 test: services-up browser lint typecheck imports ## the whole suite against the real services
 	@$(SERVICE_ENV); $(PY) -m pytest -q -p no:cacheprovider
+
+reliability: install ## the fault table: kill each part mid-load, count losses (docs/reliability.md)
+	$(PY) -m bench.reliability --record docs/reliability.md
 
 asyncapi: $(VENV)/.synced ## regenerate contracts/asyncapi.json
 	$(PY) -m service.asyncapi > contracts/asyncapi.json

@@ -298,6 +298,28 @@ class ListReconciliations(Command):
     limit: Limit = 20
 
 
+#: A dead letter's place on the dead-letter topic: `<partition>:<offset>`.
+LetterId = Annotated[
+    str, Field(pattern=r"^[0-9]{1,9}:[0-9]{1,18}$", description="`<partition>:<offset>`")
+]
+ReasonText = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ListDeadLetters(Command):
+    """The dead letters, newest first. Dead letters belong to no one shop: without `shopId`
+    every letter is listed, with it only the letters of that shop."""
+
+    command: Literal["deadLetters.list"] = "deadLetters.list"
+    reason: ReasonText | None = Field(
+        default=None, description="only letters whose reason contains this text (any case)"
+    )
+    pending: bool = Field(
+        default=False, description="only letters whose webhook was not applied since"
+    )
+    page: Page = 1
+    limit: Limit = 20
+
+
 class RequestRef(Command):
     """An order (our id) and, optionally, which of its requests (TikTok's cancel or return id);
     without `requestId` the order's one open request of the kind is meant."""
@@ -393,6 +415,34 @@ class ShipOrder(Command):
         return self
 
 
+class GetDeadLetter(Command):
+    """One dead letter with its headers and the original message."""
+
+    command: Literal["deadLetters.get"] = "deadLetters.get"
+    id: LetterId
+
+
+class ReplayDeadLetters(Command):
+    """Publish dead letters again to the topic they came from, with their original bytes, key
+    and headers (plus `x-replay-of`). Exactly one of `ids`, `reason` and `all` chooses them;
+    `shopId`, when given, narrows `reason` and `all` to that shop's letters. The worker applies
+    a replay like any delivery, so a webhook already applied is skipped as a duplicate."""
+
+    command: Literal["deadLetters.replay"] = "deadLetters.replay"
+    ids: Annotated[list[LetterId], Field(min_length=1, max_length=1000)] | None = None
+    reason: ReasonText | None = Field(
+        default=None, description="every letter whose reason contains this text (any case)"
+    )
+    all: bool = Field(default=False, description="every letter")
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> Self:
+        chosen = [self.ids is not None, self.reason is not None, self.all]
+        if sum(chosen) != 1:
+            raise ValueError("choose the letters with exactly one of ids, reason or all")
+        return self
+
+
 AdminCommand = Annotated[
     CreateListing
     | ListListings
@@ -431,7 +481,10 @@ AdminCommand = Annotated[
     | CancelOrder
     | ListCancelReasons
     | ListShippingProviders
-    | ShipOrder,
+    | ShipOrder
+    | ListDeadLetters
+    | GetDeadLetter
+    | ReplayDeadLetters,
     Field(discriminator="command"),
 ]
 

@@ -477,3 +477,43 @@ class CategoryAttribute(WireModel):
     multiple: bool = False
     values: list[CategoryAttributeValue] = Field(default_factory=list)
     required_if: list[AttributeCondition] = Field(default_factory=list)
+
+
+class DeadLetter(WireModel):
+    """A message the worker set aside on the dead-letter topic, with where it came from and why.
+
+    `id` is the letter's place on the dead-letter topic, `<partition>:<offset>`. The origin and
+    the reason come from the record's headers (`x-origin-topic`, `x-origin-partition`,
+    `x-origin-offset`, `x-failure-reason`); the notification id, webhook type and shop from the
+    headers the ingress wrote, when the message carried them.
+    """
+
+    id: str = Field(description="`<partition>:<offset>` on the dead-letter topic")
+    dead_lettered_at: datetime = Field(description="when it was set aside (the record's time)")
+    reason: str = Field(description="`unreadable: ...`, `rejected: ...` or `failed: ...`")
+    origin_topic: str | None = None
+    origin_partition: int | None = None
+    origin_offset: int | None = None
+    key: str | None = Field(default=None, description="the original Kafka key, as text")
+    notification_id: str | None = None
+    webhook_type: str | None = None
+    shop_id: str | None = None
+    replay_of: str | None = Field(
+        default=None, description="the letter this one is a replay of, when a replay failed again"
+    )
+    size: int = Field(description="bytes of the original message")
+    applied: bool = Field(
+        default=False,
+        description="the webhook was applied since (by a replay or a redelivery): nothing is"
+        " left to do for this letter",
+    )
+
+
+class DeadLetterDetail(DeadLetter):
+    """A letter with everything it carries: every header and the original message."""
+
+    headers: dict[str, str] = Field(description="every header, as text")
+    body: str | None = Field(description="the original bytes as UTF-8 text; null if they are not")
+    body_base64: str | None = Field(
+        default=None, description="the original bytes in base64, when they are not UTF-8"
+    )

@@ -15,6 +15,8 @@ from contracts.entities import (
     ChannelOrder,
     ChannelStats,
     ConnectionStatus,
+    DeadLetter,
+    DeadLetterDetail,
     Job,
     Listing,
     Reconciliation,
@@ -179,6 +181,28 @@ class ShippingProvidersReply(WireModel):
     providers: list[ShippingProvider]
 
 
+class DeadLettersReply(WireModel):
+    dead_letters: list[DeadLetter] = Field(description="newest first")
+    total: int = Field(description="every letter that matched, on all pages")
+    pending: int = Field(description="of those, the letters whose webhook was not applied since")
+
+
+class DeadLetterReply(WireModel):
+    dead_letter: DeadLetterDetail
+
+
+class ReplaySkipped(WireModel):
+    id: str
+    reason: str
+
+
+class ReplayedReply(WireModel):
+    """Which letters were published again (Kafka acknowledged each) and which could not be."""
+
+    replayed: list[str] = Field(description="letter ids, oldest first or as given")
+    skipped: list[ReplaySkipped] = Field(default_factory=list)
+
+
 #: The reply model of each command.
 REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.CreateListing: ListingReply,
@@ -219,6 +243,9 @@ REPLY_TYPES: dict[type[c.Command], type[WireModel]] = {
     c.ListCancelReasons: ReasonsReply,
     c.ListShippingProviders: ShippingProvidersReply,
     c.ShipOrder: OrderReply,
+    c.ListDeadLetters: DeadLettersReply,
+    c.GetDeadLetter: DeadLetterReply,
+    c.ReplayDeadLetters: ReplayedReply,
 }
 
 R = TypeVar("R", bound=BaseModel)

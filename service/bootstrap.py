@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from contracts import topics
 from service import metrics, stopping
 from service.adapters.kafka.broker import make_broker
+from service.adapters.kafka.dead_letter_archive import KafkaDeadLetterArchive
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.adapters.kafka.events import KafkaEventBus
 from service.adapters.kafka.lag import LagReporter
@@ -48,6 +49,13 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
         settings.topic_dead_letter: topics.PARTITIONS[topics.DEAD_LETTER],
         settings.topic_platform_catalog: topics.PARTITIONS[topics.PLATFORM_CATALOG],
     }
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Kafka topic settings beyond the broker's defaults. Dead letters are kept until an
+    operator has dealt with them: the broker's default retention (7 days) could drop a letter
+    before the fix that lets it be replayed is deployed."""
+    return {settings.topic_dead_letter: {"retention.ms": "-1"}}
 
 
 def app_config(settings: Settings) -> AppConfig:
@@ -101,6 +109,12 @@ class Worker:
             config=app_config(settings),
             reconciliations=self.reconciliations,
             observer=ServiceObserver(),
+            dead_letters=KafkaDeadLetterArchive(
+                settings.kafka_bootstrap_servers,
+                settings.topic_dead_letter,
+                client_id=f"{settings.kafka_client_id}-dead-letters",
+                security=settings.security(),
+            ),
         )
         self.bus.pusher = CatalogPusher(
             self.bus.context,
@@ -140,6 +154,7 @@ class Worker:
             topic_partitions(self.settings),
             replication=self.settings.kafka_topic_replication,
             security=self.settings.security(),
+            configs=topic_configs(self.settings),
         )
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running

@@ -1,4 +1,5 @@
-"""`python -m service ingress | worker | all | demo`: run the parts, served by uvicorn."""
+"""`python -m service ingress | worker | all | demo | dead-letters`: run the parts, served by
+uvicorn, or act on the dead letters."""
 
 import argparse
 import asyncio
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp
 
 from service import logs, stopping, telemetry
 from service.bootstrap import Worker
+from service.entrypoints import dead_letters
 from service.entrypoints.demo import run_demo
 from service.entrypoints.ingress.app import ingress_app
 from service.entrypoints.worker.asgi import worker_app
@@ -81,17 +83,20 @@ async def _serve(servers: list[uvicorn.Server]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
-    parser.add_argument(
-        "part",
-        choices=["ingress", "worker", "all", "demo"],
-        help="what to run; `demo` sends webhooks to a running service and shows the orders",
-    )
+    parts = parser.add_subparsers(dest="part", required=True, metavar="PART")
+    parts.add_parser("ingress", help="the webhook ingress")
+    parts.add_parser("worker", help="the worker and the admin API")
+    parts.add_parser("all", help="the ingress, the worker and the admin API in one process")
+    parts.add_parser("demo", help="send webhooks to a running service and show the orders")
+    dead_letters.add_parser(parts)
     args = parser.parse_args(argv)
 
     settings = Settings()
     if args.part == "demo":
         raise SystemExit(asyncio.run(run_demo(settings)))
     logs.configure(settings.log_level, json=settings.log_json)
+    if args.part == "dead-letters":
+        raise SystemExit(asyncio.run(dead_letters.run(settings, args)))
     # Traces only when an OTLP endpoint is set; before the brokers are built, which then carry
     # the trace context in Kafka headers.
     tracing = telemetry.configure(settings, args.part)

@@ -45,6 +45,9 @@ def configure(level: str = "INFO", *, json: bool = False) -> None:
     root.setLevel(level.upper())
     # aiokafka reports every reconnect attempt at ERROR; our own lines say what matters.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    # PyMongo's DEBUG lines hold whole command documents and replies, a shop's access and
+    # refresh tokens among them: never below INFO, whatever LOG_LEVEL asks.
+    logging.getLogger("pymongo").setLevel(max(logging.INFO, root.level))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

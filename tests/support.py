@@ -71,11 +71,20 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+async def serve(
+    app: ASGIApp, port: int | None = None, *, access_log: bool = True
+) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 (lifespan included); yields its base URL."""
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            access_log=access_log,
+        )
     )
     task = asyncio.create_task(server.serve())
     try:

@@ -25,8 +25,17 @@
 # away by design) is formatted anew; the shared broker's is left alone, with a warning.
 #
 # MONGO_INSTANCE=outage does the same for the database: a second one on port 27029
-# (LOCAL_OUTAGE_MONGO_PORT) with its own data, pid and log. Its commands also take `kill`,
-# which ends the process with SIGKILL, as a crash would.
+# (LOCAL_OUTAGE_MONGO_PORT) with its own data, pid and log.
+#
+# KAFKA_INSTANCE=reliability and MONGO_INSTANCE=reliability are a third pair, for the fault
+# table (`make reliability`): Kafka on 29098/29099 and SCRAM on 29100
+# (LOCAL_RELIABILITY_KAFKA_PORT, LOCAL_RELIABILITY_KAFKA_CONTROLLER_PORT,
+# LOCAL_RELIABILITY_KAFKA_SCRAM_PORT), the database on 27031
+# (LOCAL_RELIABILITY_MONGO_PORT), so that a run disturbs neither the shared services nor the
+# tests' outage instances.
+#
+# A named instance's commands also take `kill`, which ends the process with SIGKILL as a crash
+# would, and `purge`, which stops it and deletes its data.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,13 +52,19 @@ case $INSTANCE in
     KAFKA_CONTROLLER_PORT=${LOCAL_OUTAGE_KAFKA_CONTROLLER_PORT:-29095}
     KAFKA_SCRAM_PORT=${LOCAL_OUTAGE_KAFKA_SCRAM_PORT:-29097}
     ;;
-  *) echo "[services] error: unknown KAFKA_INSTANCE '$INSTANCE' (only 'outage')" >&2; exit 2 ;;
+  reliability)
+    KAFKA_PORT=${LOCAL_RELIABILITY_KAFKA_PORT:-29098}
+    KAFKA_CONTROLLER_PORT=${LOCAL_RELIABILITY_KAFKA_CONTROLLER_PORT:-29099}
+    KAFKA_SCRAM_PORT=${LOCAL_RELIABILITY_KAFKA_SCRAM_PORT:-29100}
+    ;;
+  *) echo "[services] error: unknown KAFKA_INSTANCE '$INSTANCE' (outage or reliability)" >&2; exit 2 ;;
 esac
 MONGO_INSTANCE=${MONGO_INSTANCE:-}
 case $MONGO_INSTANCE in
   "") MONGO_PORT=${LOCAL_MONGO_PORT:-27027} ;;
   outage) MONGO_PORT=${LOCAL_OUTAGE_MONGO_PORT:-27029} ;; # its own, whatever moved the main one's
-  *) echo "[services] error: unknown MONGO_INSTANCE '$MONGO_INSTANCE' (only 'outage')" >&2; exit 2 ;;
+  reliability) MONGO_PORT=${LOCAL_RELIABILITY_MONGO_PORT:-27031} ;;
+  *) echo "[services] error: unknown MONGO_INSTANCE '$MONGO_INSTANCE' (outage or reliability)" >&2; exit 2 ;;
 esac
 if [[ -n $INSTANCE && -n $MONGO_INSTANCE ]]; then
   echo "[services] error: set KAFKA_INSTANCE or MONGO_INSTANCE, not both" >&2
@@ -144,8 +159,10 @@ wait_for() { # name, pid file, port, log file, ready pattern (empty: the open po
 
 start_kafka() {
   if alive "$KAFKA_PID"; then log "Kafka already running on 127.0.0.1:$KAFKA_PORT"; return; fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set LOCAL_KAFKA_PORT)"
-  port_open "$KAFKA_SCRAM_PORT" && die "port $KAFKA_SCRAM_PORT is taken by another process (set LOCAL_KAFKA_SCRAM_PORT)"
+  local port_var=LOCAL_KAFKA_PORT
+  [[ -n $INSTANCE ]] && port_var="LOCAL_${INSTANCE^^}_KAFKA_PORT"
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set $port_var)"
+  port_open "$KAFKA_SCRAM_PORT" && die "port $KAFKA_SCRAM_PORT is taken by another process (set ${port_var/_PORT/_SCRAM_PORT})"
   if [[ -f $KAFKA_DATA/meta.properties && ! -f $SCRAM_MARK ]]; then
     if [[ -n $INSTANCE ]]; then
       log "Kafka ($INSTANCE): storage predates the SCRAM user; formatting it anew"
@@ -181,7 +198,7 @@ start_mongo() {
   local name="the database${MONGO_INSTANCE:+ ($MONGO_INSTANCE)}"
   if alive "$MONGO_PID"; then log "$name already running on 127.0.0.1:$MONGO_PORT"; return; fi
   local port_var=LOCAL_MONGO_PORT
-  [[ -n $MONGO_INSTANCE ]] && port_var=LOCAL_OUTAGE_MONGO_PORT
+  [[ -n $MONGO_INSTANCE ]] && port_var="LOCAL_${MONGO_INSTANCE^^}_MONGO_PORT"
   port_open "$MONGO_PORT" && die "port $MONGO_PORT is taken by another process (set $port_var)"
   mkdir -p "$MONGO_DATA" "$LOCAL/logs" "$LOCAL/run"
   : >"$MONGO_LOG"
@@ -236,12 +253,16 @@ if [[ -n $MONGO_INSTANCE ]]; then
     up) install_mongo; start_mongo ;;
     down) stop "the database ($MONGO_INSTANCE)" "$MONGO_PID" ;;
     kill) crash "the database ($MONGO_INSTANCE)" "$MONGO_PID" ;;
+    purge)
+      stop "the database ($MONGO_INSTANCE)" "$MONGO_PID"
+      rm -rf "$LOCAL/$MONGO_NAME" "$MONGO_LOG" "$LOCAL/logs/$MONGO_NAME.out"
+      ;;
     status)
       if alive "$MONGO_PID"; then echo "database ($MONGO_INSTANCE): running on 127.0.0.1:$MONGO_PORT"
       else echo "database ($MONGO_INSTANCE): stopped"; fi
       ;;
     env) echo "MONGODB_URI=mongodb://127.0.0.1:$MONGO_PORT/" ;;
-    *) echo "usage: MONGO_INSTANCE=$MONGO_INSTANCE $0 install|up|down|kill|status|env" >&2; exit 2 ;;
+    *) echo "usage: MONGO_INSTANCE=$MONGO_INSTANCE $0 install|up|down|kill|purge|status|env" >&2; exit 2 ;;
   esac
   exit 0
 fi
@@ -251,13 +272,18 @@ if [[ -n $INSTANCE ]]; then
     install) install_kafka ;;
     up) install_kafka; start_kafka ;;
     down) stop "Kafka ($INSTANCE)" "$KAFKA_PID" ;;
+    kill) crash "Kafka ($INSTANCE)" "$KAFKA_PID" ;;
+    purge)
+      stop "Kafka ($INSTANCE)" "$KAFKA_PID"
+      rm -rf "$KAFKA_STATE" "$KAFKA_LOG" "$LOCAL/logs/$KAFKA_NAME.out" "$LOCAL/logs/$KAFKA_NAME-format.log"
+      ;;
     status)
       if alive "$KAFKA_PID"; then echo "kafka ($INSTANCE): running on 127.0.0.1:$KAFKA_PORT"
       else echo "kafka ($INSTANCE): stopped"; fi
       ;;
     env) echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT" ;;
     scram-env) print_scram_env ;;
-    *) echo "usage: KAFKA_INSTANCE=$INSTANCE $0 install|up|down|status|env|scram-env" >&2; exit 2 ;;
+    *) echo "usage: KAFKA_INSTANCE=$INSTANCE $0 install|up|down|kill|purge|status|env|scram-env" >&2; exit 2 ;;
   esac
   exit 0
 fi

@@ -9,6 +9,7 @@ from service import retries
 from service.application.errors import Conflict
 from service.application.observer import QUIET, Observer
 from service.application.ports import (
+    DeadLetterArchive,
     Jobs,
     Pushes,
     Reconciliations,
@@ -74,6 +75,7 @@ class Context:
     config: AppConfig
     new_uow: Callable[[], UnitOfWork]
     reconciliations: Reconciliations
+    dead_letters: DeadLetterArchive
     pushes: Pushes = field(default_factory=NoPushes)
     #: Where a handler reports what the bus cannot see (a reconciliation's drift).
     observer: Observer = QUIET

@@ -29,6 +29,7 @@ from service import retries
 from service.application import (
     budget,
     catalog,
+    dead_letters,
     jobs,
     listings,
     orders,
@@ -44,6 +45,7 @@ from service.application.errors import AppError, Conflict, InvalidRequest, Unava
 from service.application.observer import QUIET, Observer
 from service.application.ports import (
     DatabaseUnavailable,
+    DeadLetterArchive,
     Jobs,
     Keys,
     Reconciliations,
@@ -107,6 +109,10 @@ HANDLERS: Mapping[type, Route] = {
     c.AuthorizeShops: Route(webhook_subscriptions.authorize_shops, repeatable=False),
     c.GetStats: Route(stats.get_stats),
     c.GetSettings: Route(webhook_subscriptions.get_settings),
+    c.ListDeadLetters: Route(dead_letters.list_dead_letters),
+    c.GetDeadLetter: Route(dead_letters.get_dead_letter),
+    # Publishing twice is harmless (the worker dedupes) but an operator asked for once.
+    c.ReplayDeadLetters: Route(dead_letters.replay_dead_letters, repeatable=False),
     # order lifecycle: webhook registration, reconciliation, seller decisions
     c.RegisterWebhooks: Route(webhook_subscriptions.register_webhooks, repeatable=False),
     c.ListWebhooks: Route(webhook_subscriptions.list_webhooks),
@@ -188,8 +194,13 @@ def _summary(result: object) -> str:
     return repr(result)[:500]
 
 
+def _name(handler: Handler) -> str:
+    # Any callable is a handler (a partial, an object with __call__), not only a function.
+    return getattr(handler, "__qualname__", None) or type(handler).__qualname__
+
+
 def _handler_name(route: Route | None) -> str:
-    return route.handler.__name__ if route is not None else "unreadable"
+    return _name(route.handler) if route is not None else "unreadable"
 
 
 def _not_the_database(exc: Exception) -> bool:
@@ -215,6 +226,7 @@ class MessageBus:
         spawner: Spawner,
         config: AppConfig,
         reconciliations: Reconciliations,
+        dead_letters: DeadLetterArchive,
         handlers: Mapping[type, Route] = HANDLERS,
         pusher: CatalogPusher | None = None,
         observer: Observer = QUIET,
@@ -229,6 +241,7 @@ class MessageBus:
         self._spawner = spawner
         self._reconciliations = reconciliations
         self.pusher = pusher or CatalogPusher(self.context)
+        self._dead_letters = dead_letters
 
     def context(self) -> Context:
         """A context with a unit of work of its own."""
@@ -243,6 +256,7 @@ class MessageBus:
             reconciliations=self._reconciliations,
             pushes=self.pusher,
             observer=self.observer,
+            dead_letters=self._dead_letters,
         )
 
     # --- commands ------------------------------------------------------------------------
@@ -401,7 +415,7 @@ class MessageBus:
             return Outcome(
                 item.delivery.notification_id,
                 "failed",
-                repr(exc),
+                f"failed: {exc!r}",
                 exc,
                 handler=_handler_name(route),
                 seconds=time.monotonic() - started,

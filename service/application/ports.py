@@ -7,6 +7,7 @@
 - `TikTokGateway`: TikTok Shop's Open API as the handlers need it; raises only `GatewayError`.
 - `ShopDirectory`: each shop's authorization, where the TikTok adapter keeps and reads tokens.
 - `Jobs`: long operations (catalog syncs) recorded with their progress, one per shop and kind.
+- `DeadLetterArchive`: the messages the worker set aside, read and published again.
 """
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -19,6 +20,8 @@ from contracts.entities import (
     Category,
     CategoryAttribute,
     ChannelOrder,
+    DeadLetter,
+    DeadLetterDetail,
     Job,
     JobFailure,
     JobKind,
@@ -206,6 +209,10 @@ class Views(Protocol):
     async def pending_pushes(self) -> list[tuple[str, str]]:
         """(shop id, listing id) of every listing with stock or price TikTok lacks."""
 
+    async def webhook_outcomes(self, notification_ids: Sequence[str]) -> dict[str, str]:
+        """What the inbox recorded for each of these notifications it holds (an applied
+        webhook's outcome, or `rejected: ...`), by notification id."""
+
 
 # --- events ---------------------------------------------------------------------------------
 
@@ -295,6 +302,26 @@ class Pushes(Protocol):
 
     def wake(self, shop_id: str, listing_id: str, *, at_once: bool = False) -> None:
         """Push the listing's pending changes soon (`at_once`: without waiting for more)."""
+
+
+# --- dead letters -----------------------------------------------------------------------------
+
+
+class DeadLetterArchive(Protocol):
+    """The dead-letter topic: what the worker set aside, with its origin and the reason. Every
+    method raises `Unavailable` (application.errors) when the broker does not answer."""
+
+    async def letters(self) -> list[DeadLetter]:
+        """The letters on the topic, oldest first, without their bodies (only the newest of a
+        partition that holds more than the adapter reads at once; it says how many)."""
+
+    async def letter(self, letter_id: str) -> DeadLetterDetail | None:
+        """One letter (`<partition>:<offset>`) with its headers and body, or None."""
+
+    async def replay(self, letter_ids: Sequence[str]) -> dict[str, str | None]:
+        """Publish each letter's original bytes, key and headers to its origin topic, plus the
+        `x-replay-of` header, and return once the broker acknowledged them all. Answers, per id,
+        None when it was published, else why not (gone from the topic, no origin recorded)."""
 
 
 class Spawner(Protocol):

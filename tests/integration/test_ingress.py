@@ -356,6 +356,14 @@ REFUSED: dict[str, tuple[Request, int, str]] = {
     "not JSON": (_tiktok(b'{"type": 1, "tts_notification_id": '), 400, "invalid_json"),
     "not UTF-8": (_tiktok(b'{"type": 1, "note": "\xff"}'), 400, "invalid_json"),
     "NaN": (_tiktok(b'{"type": 1, "tts_notification_id": "x", "n": NaN}'), 400, "invalid_json"),
+    # JSON text the service could not carry as it is through Kafka to the worker:
+    "a lone surrogate": (_tiktok(b'{"type": 1, "n": "\\ud800"}'), 400, "invalid_json"),
+    "a number beyond a double": (_tiktok(b'{"type": 1, "n": 1e400}'), 400, "invalid_json"),
+    "nested 65 deep": (
+        _tiktok(b'{"type": 1, "n": ' + b"[" * 64 + b"]" * 64 + b"}"),
+        400,
+        "invalid_json",
+    ),
     "an array": (_tiktok(b"[1, 2, 3]"), 400, "not_an_object"),
     "a string": (_tiktok(b'"hello"'), 400, "not_an_object"),
     "TikTok form, no type": (

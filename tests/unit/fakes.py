@@ -14,6 +14,8 @@ from typing import Any
 from contracts.entities import (
     CatalogSync,
     ChannelOrder,
+    DeadLetter,
+    DeadLetterDetail,
     Listing,
     Reconciliation,
     SyncFailure,
@@ -211,6 +213,9 @@ class FakeViews:
     def __init__(self, stored: Stored) -> None:
         self.stored = stored
 
+    async def webhook_outcomes(self, notification_ids: Sequence[str]) -> dict[str, str]:
+        return {i: self.stored.inbox[i] for i in notification_ids if i in self.stored.inbox}
+
     async def listings(
         self, shop_id: str, page: PageRequest, status: Any = None, sync_status: Any = None
     ) -> tuple[list[Listing], int]:
@@ -380,6 +385,34 @@ class InlineSpawner:
             await asyncio.gather(*list(self.tasks))
 
 
+class FakeDeadLetters:
+    """The dead-letter topic as a list (oldest first); `replayed` records what was published."""
+
+    def __init__(self, letters: Sequence[DeadLetterDetail] = ()) -> None:
+        self.stored = list(letters)
+        self.replayed: list[str] = []
+
+    async def letters(self) -> list[DeadLetter]:
+        fields = set(DeadLetter.model_fields)
+        return [DeadLetter(**letter.model_dump(include=fields)) for letter in self.stored]
+
+    async def letter(self, letter_id: str) -> DeadLetterDetail | None:
+        return next((letter for letter in self.stored if letter.id == letter_id), None)
+
+    async def replay(self, letter_ids: Sequence[str]) -> dict[str, str | None]:
+        outcomes: dict[str, str | None] = {}
+        for letter_id in letter_ids:
+            letter = await self.letter(letter_id)
+            if letter is None:
+                outcomes[letter_id] = "no longer on the dead-letter topic"
+            elif letter.origin_topic is None:
+                outcomes[letter_id] = "no origin topic recorded"
+            else:
+                self.replayed.append(letter_id)
+                outcomes[letter_id] = None
+        return outcomes
+
+
 CONFIG = AppConfig(
     default_shop_id="shop-1",
     shop_id="shop-1",
@@ -401,6 +434,7 @@ def fake_bus(stored: Stored | None = None, **overrides: Any) -> tuple[MessageBus
         "spawner": NoSpawner(),
         "config": CONFIG,
         "reconciliations": FakeReconciliations(stored),
+        "dead_letters": FakeDeadLetters(),
     }
     parts.update(overrides)
     return MessageBus(**parts), stored

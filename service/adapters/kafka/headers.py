@@ -12,3 +12,5 @@ ORIGIN_TOPIC: Final = "x-origin-topic"
 ORIGIN_PARTITION: Final = "x-origin-partition"
 ORIGIN_OFFSET: Final = "x-origin-offset"
 FAILURE_REASON: Final = "x-failure-reason"
+# A replayed dead letter names the letter it came from (`<partition>:<offset>`).
+REPLAY_OF: Final = "x-replay-of"

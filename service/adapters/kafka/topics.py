@@ -20,12 +20,16 @@ async def ensure_topics(
     *,
     replication: int = 1,
     security: "BaseSecurity | None" = None,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create the topics that are missing; existing ones are left as they are.
+    """Create the topics that are missing, each with its partition count and the topic
+    settings `configs` names for it (Kafka's names, e.g. `retention.ms`); existing topics are
+    left as they are.
 
     `security` is the cluster's (`Settings.security()`). Raises `CredentialsRefused` when the
     cluster refuses the credentials, aiokafka's KafkaConnectionError when it cannot be reached.
     """
+    configs = configs or {}
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers,
         client_id="tiktok-shop-admin",
@@ -39,7 +43,10 @@ async def ensure_topics(
                 name=name,
                 num_partitions=count,
                 replication_factor=replication,
-                topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+                topic_configs={
+                    "max.message.bytes": str(MAX_MESSAGE_BYTES),
+                    **configs.get(name, {}),
+                },
             )
             for name, count in partitions.items()
             if name not in existing

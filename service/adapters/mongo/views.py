@@ -5,6 +5,8 @@ Each pages in the database (newest first, id as tie-breaker) and counts there; s
 `shop_id` uses the `(shop_id, created_at, _id)` index; the local database scans.
 """
 
+from collections.abc import Sequence
+
 from pymongo.errors import ConnectionFailure
 
 from contracts.entities import (
@@ -21,6 +23,7 @@ from service.adapters.mongo.database import (
     NEWEST_FIRST,
     ORDERS,
     REFRESH_MARKS,
+    WEBHOOK_EVENTS,
     Database,
     Document,
 )
@@ -32,6 +35,18 @@ from service.domain.stats import ListingGroup, OrderGroup
 class MongoViews:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def webhook_outcomes(self, notification_ids: Sequence[str]) -> dict[str, str]:
+        if not notification_ids:
+            return {}
+        wanted = {"_id": {"$in": sorted(set(notification_ids))}}  # by _id: a lookup
+        try:
+            found = await (
+                self._db.collection(WEBHOOK_EVENTS).find(wanted, {"outcome": True}).to_list()
+            )
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        return {str(doc["_id"]): str(doc.get("outcome", "")) for doc in found}
 
     async def listings(
         self,

@@ -1,6 +1,5 @@
 """The seed's admin paths, each turned into its admin command and carried out like on Kafka."""
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,9 @@ from contracts.entities import AUDIT_STATUSES, LISTING_STATUSES, ORDER_STATUSES,
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
 from service.domain.money import CURRENCY_EXPONENTS
+from service.entrypoints import strict_json
 from service.entrypoints.admin_http.errors import error, error_response
+from service.entrypoints.body import BadContentLength, BodyTooLarge, read_limited
 from service.entrypoints.validation import error_reply_from_validation
 
 log = structlog.get_logger(__name__)
@@ -62,7 +63,15 @@ ROUTES: list[tuple[list[str], str, type[c.Command], str]] = [
     (["GET"], "/orders/{id}/cancel-reasons", c.ListCancelReasons, "query"),
     (["GET"], "/orders/{id}/shipping-providers", c.ListShippingProviders, "query"),
     (["POST"], "/orders/{id}/ship", c.ShipOrder, "body"),
+    (["GET"], "/dead-letters", c.ListDeadLetters, "query"),
+    (["POST"], "/dead-letters/replay", c.ReplayDeadLetters, "body"),
+    (["GET"], "/dead-letters/{id}", c.GetDeadLetter, "path"),
 ]
+
+
+#: The largest request body taken: commands are small (a description is at most 5,000
+#: characters), and an endless body must not fill the worker's memory.
+MAX_BODY_BYTES = 256 * 1024
 
 
 async def _fields(request: Request, source: str) -> dict[str, Any] | JSONResponse:
@@ -70,12 +79,21 @@ async def _fields(request: Request, source: str) -> dict[str, Any] | JSONRespons
     if source == "query":
         fields.update(request.query_params)
     elif source == "body":
-        raw = await request.body()
+        try:
+            raw = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            body_too_large = f"The request body is larger than {MAX_BODY_BYTES} bytes"
+            return JSONResponse(
+                {"error": body_too_large, "code": "validation_failed", "fields": []},
+                status_code=413,
+            )
+        except BadContentLength:
+            return error("validation_failed", "Content-Length is not a number")
         if raw.strip():
             try:
-                body = json.loads(raw)
-            except ValueError:
-                return error("validation_failed", "The request body is not valid JSON")
+                body = strict_json.loads(raw)
+            except strict_json.UnfitJson as exc:
+                return error("validation_failed", f"The request body is not valid JSON ({exc})")
             if not isinstance(body, dict):
                 return error("validation_failed", "The request body must be a JSON object")
             fields.update(body)

@@ -5,7 +5,6 @@ Both forms are taken: TikTok's (signature in the `Authorization` header) and the
 publishes nothing; 200 is sent only after the broker acknowledged the message.
 """
 
-import json
 import re
 import time
 import uuid
@@ -27,7 +26,8 @@ from service.adapters.tiktok.signing import (
     verify_webhook_signature,
 )
 from service.domain.webhook_keys import seed_webhook_key, tiktok_webhook_key
-from service.entrypoints.ingress.body import BadContentLength, BodyTooLarge, read_limited
+from service.entrypoints import strict_json
+from service.entrypoints.body import BadContentLength, BodyTooLarge, read_limited
 from service.settings import Settings
 
 PATH = "/tiktok-shop/webhooks"
@@ -219,10 +219,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
+        document = strict_json.loads(raw)
+    except strict_json.UnfitJson as exc:
         raise Refused(
-            400, "invalid_json", "The body is not valid UTF-8 JSON: send a JSON object."
+            400,
+            "invalid_json",
+            f"The body is not JSON the service can take ({exc}): send a JSON object in UTF-8.",
         ) from exc
     if not isinstance(document, dict):
         kind = _JSON_KINDS[type(document)]
@@ -240,11 +242,6 @@ _JSON_KINDS: dict[type, str] = {
     bool: "boolean",
     type(None): "null",
 }
-
-
-def _reject_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON, and would not survive the trip through Kafka.
-    raise ValueError(name)
 
 
 def _validate(model: type[M], document: dict[str, Any], need: str) -> M:

@@ -4,15 +4,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from service.bootstrap import Worker
 from service.entrypoints.admin_http.asyncapi import asyncapi_routes
 from service.entrypoints.admin_http.auth import BearerToken
-from service.entrypoints.admin_http.errors import JsonErrors
+from service.entrypoints.admin_http.errors import JsonErrors, error
 from service.entrypoints.admin_http.page import page_mount
 from service.entrypoints.admin_http.routes import admin_routes
 from service.entrypoints.health import health_routes
@@ -59,4 +60,15 @@ def worker_app(worker: Worker, *, run_worker: bool = True) -> Starlette:
             admin,
         ],
         lifespan=lifespan,
+        exception_handlers={404: _http_error, 405: _http_error},
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A path or method no route takes, answered in the admin API's error shape (JSON with
+    `error` and `code`), as every other refusal is."""
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        message = f"{request.method} is not allowed on this path"
+        body = {"error": message, "code": "validation_failed", "fields": []}
+        return JSONResponse(body, status_code=405, headers=exc.headers)
+    return error("not_found", "No such path")
