@@ -1,26 +1,61 @@
 """`make bench`: each benchmark prints its figures and its ratio against a baseline run beside it
-on the same machine and services. Absolute numbers depend on the machine; the ratios travel."""
+on the same machine and services. Absolute numbers depend on the machine; the ratios travel.
+
+`python -m bench [name ...]` runs the named ones only: ingress, goal, workers, pipeline, admin,
+catalog.
+"""
 
 import asyncio
-import logging
-import uuid
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
 
-from bench import catalog_pushes, ingress_throughput, stats_aggregation
-from service.adapters.mongo.database import Database
+from bench import admin, catalog_pushes, data, goal, ingress, pipeline, workers
 from service.settings import Settings
 
 
-async def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
-    settings = Settings(mongodb_database=f"bench_{uuid.uuid4().hex[:8]}")
-    db = Database(settings.mongodb_uri.get_secret_value(), settings.mongodb_database)
-    try:
-        print(await stats_aggregation.run(db))
-        print(await ingress_throughput.run(settings))
-        print(await catalog_pushes.run(settings))
-    finally:
-        await db.client.drop_database(settings.mongodb_database)
-        await db.close()
+async def run_ingress(settings: Settings) -> str:
+    return ingress.report(*await ingress.run(settings))
 
 
-asyncio.run(main())
+async def run_goal(settings: Settings) -> str:
+    return goal.report(await goal.run(settings))
+
+
+async def run_workers(settings: Settings) -> str:
+    return workers.report(*await workers.run(settings))
+
+
+async def run_pipeline(settings: Settings) -> str:
+    return pipeline.report(*await pipeline.run(settings))
+
+
+async def run_admin(settings: Settings) -> str:
+    return admin.report(await admin.run(settings))
+
+
+BENCHMARKS: dict[str, Callable[[Settings], Awaitable[str]]] = {
+    "ingress": run_ingress,
+    "goal": run_goal,
+    "workers": run_workers,
+    "pipeline": run_pipeline,
+    "admin": run_admin,
+    "catalog": catalog_pushes.run,
+}
+
+
+async def main(names: list[str]) -> None:
+    data.production_logs()
+    settings = Settings()
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}")
+    for name in names or BENCHMARKS:
+        start = time.perf_counter()
+        print(f"## {name} (load average before: {os.getloadavg()[0]:.1f})", flush=True)
+        print(await BENCHMARKS[name](settings), flush=True)
+        print(f"({time.perf_counter() - start:,.0f} s)\n", flush=True)
+
+
+asyncio.run(main(sys.argv[1:]))

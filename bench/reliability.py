@@ -294,7 +294,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         with (self.logs / f"{part}.log").open("ab") as log:
             # Our own interpreter running our own module.
-            self.processes[part] = subprocess.Popen(  # noqa: S603
+            self.processes[part] = subprocess.Popen(
                 [sys.executable, "-m", "service", part],
                 cwd=ROOT,
                 env=self.env(),

@@ -14,6 +14,7 @@ the unit of work, which the bus commits.
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -355,19 +356,25 @@ class MessageBus:
             outcomes = await self._apply(parsed)
         for outcome in outcomes:
             self.observer.handled("webhook", outcome.handler, outcome.status, outcome.seconds)
+        counts: Counter[str] = Counter(o.status for o in outcomes)
+        log.info("webhooks applied", size=len(outcomes), **counts)
         return outcomes
 
     async def _apply(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         if len(parsed) > 1:
             try:
-                return await self._apply_together(parsed)
+                outcomes = await self._apply_together(parsed)
             except Exception as exc:
                 log.warning(
                     "batch failed; applying its webhooks one at a time",
                     size=len(parsed),
                     error=repr(exc),
                 )
-        return [await self._apply_alone(p) for p in parsed]
+        if outcomes is None:
+            outcomes = [await self._apply_alone(p) for p in parsed]
+        counts: Counter[str] = Counter(o.status for o in outcomes)
+        log.info("webhooks applied", size=len(outcomes), **counts)
+        return outcomes
 
     async def _apply_together(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         ctx = self.context()
@@ -452,7 +459,8 @@ class MessageBus:
             seconds = time.monotonic() - started
             detail = _summary(result)
             ctx.uow.inbox.record(delivery, detail, [received_event(delivery)])
-            log.info("webhook applied", webhook_type=delivery.webhook_type, outcome=detail)
+            # One line per webhook at DEBUG; `apply` says what became of the batch at INFO.
+            log.debug("webhook applied", webhook_type=delivery.webhook_type, outcome=detail)
             return Outcome(delivery.notification_id, "applied", detail, None, name, seconds)
 
     def _rejected(
