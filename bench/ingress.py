@@ -61,7 +61,10 @@ def wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+    # A fresh machine has no package lists yet: fetch them once when the install fails.
+    if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
     found = shutil.which("wrk")
     if not found:
         raise RuntimeError("wrk is not installed and apt-get did not install it")
