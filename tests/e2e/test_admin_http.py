@@ -87,6 +87,10 @@ LITERAL_PATHS: list[tuple[str, str, int, set[str]]] = [
         409,
         {"error", "code", "fields"},
     ),
+    ("GET", "/admin/tiktok-shop/dead-letters", 200, {"deadLetters", "total", "pending"}),
+    # Which letters to replay is required: ids, a reason or all.
+    ("POST", "/admin/tiktok-shop/dead-letters/replay", 400, ERROR),
+    ("GET", "/admin/tiktok-shop/dead-letters/:id", 404, ERROR),
     ("POST", "/admin/tiktok-shop/listings/:id/delete", 200, {"deleted"}),
 ]
 
@@ -140,6 +144,8 @@ async def test_each_seed_path_requested_literally_answers_the_seed_shape(
             ids[":id"] = order.id
         elif literal.startswith("/admin/tiktok-shop/jobs/:id"):
             ids[":id"] = "no-such-job"
+        elif literal.startswith("/admin/tiktok-shop/dead-letters/:id"):
+            ids[":id"] = "0:999999999"  # a place on the dead-letter topic that holds nothing
         elif literal.startswith("/admin/tiktok-shop/listings/:id"):
             ids[":id"] = str(answers[("POST", "/admin/tiktok-shop/listings/create")]["id"])
         url = literal

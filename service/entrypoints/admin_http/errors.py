@@ -2,6 +2,7 @@
 and the last resort that keeps every answer JSON."""
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,6 +65,8 @@ class JsonErrors:
             await error("unavailable", "The database is unreachable; try again")(
                 scope, receive, send
             )
+        except HTTPException:
+            raise  # a path or method no route takes: the app's handlers answer it (404, 405)
         except Exception:
             log.exception("admin request failed", path=scope.get("path"))
             if started:
