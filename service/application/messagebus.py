@@ -363,18 +363,14 @@ class MessageBus:
     async def _apply(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         if len(parsed) > 1:
             try:
-                outcomes = await self._apply_together(parsed)
+                return await self._apply_together(parsed)
             except Exception as exc:
                 log.warning(
                     "batch failed; applying its webhooks one at a time",
                     size=len(parsed),
                     error=repr(exc),
                 )
-        if outcomes is None:
-            outcomes = [await self._apply_alone(p) for p in parsed]
-        counts: Counter[str] = Counter(o.status for o in outcomes)
-        log.info("webhooks applied", size=len(outcomes), **counts)
-        return outcomes
+        return [await self._apply_alone(p) for p in parsed]
 
     async def _apply_together(self, parsed: list[w.Webhook | w.UnreadableWebhook]) -> list[Outcome]:
         ctx = self.context()
