@@ -455,8 +455,11 @@ class MessageBus:
             seconds = time.monotonic() - started
             detail = _summary(result)
             ctx.uow.inbox.record(delivery, detail, [received_event(delivery)])
-            # One line per webhook at DEBUG; `apply` says what became of the batch at INFO.
-            log.debug("webhook applied", webhook_type=delivery.webhook_type, outcome=detail)
+            # One line per webhook at DEBUG; `apply` says what became of the batch at INFO. A
+            # webhook that changed nothing and was not refused (ignored) stays at INFO: an
+            # operator looking for a lost event finds it there.
+            level = log.info if detail.startswith(("ignored", "refused")) else log.debug
+            level("webhook applied", webhook_type=delivery.webhook_type, outcome=detail)
             return Outcome(delivery.notification_id, "applied", detail, None, name, seconds)
 
     def _rejected(
