@@ -159,6 +159,9 @@ class Worker:
         await self.db.ensure_indexes()
         await self.jobs.reap()  # jobs whose worker died are closed as failed, not left running
         await self.tiktok.refresh()
+        # The producer first, so that leftover events are published before any consumer runs.
+        await self.broker.connect()
+        await self.relay.sweep_first()
         await self.broker.start()
         self.relay.start()
         # Every worker ticks; the database lease lets one of them reconcile each due shop.

@@ -84,7 +84,10 @@ class Settings(KafkaSecurity):
         default=1000, ge=1, le=10000, description="stock and price changes per unit of work"
     )
     outbox_sweep_seconds: float = Field(
-        default=60.0, gt=0, description="how often leftover events are looked for"
+        default=300.0,
+        gt=0,
+        description="how often leftover events are looked for after the start-up sweep (what"
+        " a worker that stopped for good left; the local database scans for them)",
     )
 
     # MongoDB (any replica set in production; mongo-java-server locally).

@@ -1,9 +1,10 @@
 """The outbox relay: publishes the events the unit of work hands over, then clears them.
 
 An event is written in the same document write as the change it reports, so a crash between
-the write and the publish loses nothing: a sweep finds it, at start-up and every
-`sweep_seconds` after. A crash between the publish and the clear publishes it again with the
-same `eventId`, which subscribers use to drop the duplicate (at least once, never lost).
+the write and the publish loses nothing: a sweep finds it, at start-up (before the worker
+consumes) and every `sweep_seconds` after, for what a worker that stopped for good left. A
+crash between the publish and the clear publishes it again with the same `eventId`, which
+subscribers use to drop the duplicate (at least once, never lost).
 """
 
 import asyncio
@@ -24,7 +25,7 @@ MAX_QUEUED = 10_000
 
 class OutboxRelay:
     def __init__(
-        self, store: OutboxStore, events: EventBus, *, sweep_seconds: float = 60.0
+        self, store: OutboxStore, events: EventBus, *, sweep_seconds: float = 300.0
     ) -> None:
         self.store = store
         self.events = events
@@ -33,6 +34,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
+        self._swept_at_start = False
 
     def hand(self, entries: Sequence[OutboxEntry]) -> None:
         """Entries a commit just wrote: published as soon as the relay gets to them."""
@@ -42,6 +44,12 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def sweep_first(self) -> None:
+        """The start-up sweep, before the worker consumes anything: events a crash left in the
+        documents go out before the events of new work about the same records. Tried once; if
+        Kafka or the database is away, the running relay sweeps as soon as it can instead."""
+        self._swept_at_start = await self._attempt(self.sweep)
 
     @property
     def backlog(self) -> int:
@@ -82,7 +90,8 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time()  # the first sweep at start-up
+        # The first sweep at start-up, unless `sweep_first` did it.
+        next_sweep = loop.time() + (self.sweep_seconds if self._swept_at_start else 0.0)
         while True:
             # Draining and sweeping fail on their own: a sweep that meets trouble must not
             # hold back the events just handed over, nor the other way round.
