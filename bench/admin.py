@@ -91,11 +91,13 @@ async def run(
             await bus.handle(c.GetStats(shop_id=SHOP))
 
         async def all_orders() -> list[ChannelOrder]:
-            cursor = db.collection("orders").find({"shop_id": SHOP})
+            # A batch size, or the local database answers with everything in one reply (over
+            # its 48 MB limit at 100,000 orders).
+            cursor = db.collection("orders").find({"shop_id": SHOP}, batch_size=5_000)
             return [from_document(ChannelOrder, d) async for d in cursor]
 
         async def all_listings() -> list[Listing]:
-            cursor = db.collection("listings").find({"shop_id": SHOP})
+            cursor = db.collection("listings").find({"shop_id": SHOP}, batch_size=5_000)
             return [from_document(Listing, d) async for d in cursor]
 
         async def seed_orders_page() -> None:

@@ -137,6 +137,7 @@ class Worker:
             topic=settings.topic_admin_commands,
             group_id=settings.kafka_group_id,
             max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
+            own_topics=frozenset(topic_partitions(settings)) - {topics.ADMIN_REPLIES},
         )
         platform_subscriber(
             self.broker,

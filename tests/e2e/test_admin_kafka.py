@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from contracts import commands as c
@@ -52,6 +53,30 @@ async def test_a_request_without_reply_to_is_still_carried_out(
     listing = await eventually(lambda: fresh(worker).listings.get_by_product(shop, "quiet"))
     assert listing is not None
     assert listing.title == "No reply wanted"
+
+
+@pytest.mark.parametrize("reply_to", ["not a topic!!", "the webhooks topic"])
+async def test_a_request_whose_reply_to_cannot_take_the_reply_is_not_run_and_stops_nothing(
+    admin: AdminClient, worker: Worker, settings: Settings, shop: str, reply_to: str
+) -> None:
+    target = settings.topic_webhooks if reply_to == "the webhooks topic" else reply_to
+    command = c.CreateListing(shop_id=shop, local_product_id="unanswerable", title="No one hears")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            settings.topic_admin_commands,
+            command.to_json(),
+            key=shop.encode(),  # the key the next request uses: the same partition, after it
+            headers=[("reply_to", target.encode()), ("correlation_id", b"unanswerable")],
+        )
+    finally:
+        await producer.stop()
+    # The request behind it is served (a reply that cannot be delivered used to hand the
+    # command back to Kafka forever), and the unanswerable command did not run.
+    reply = await admin.ask(c.GetStats(shop_id=shop), r.StatsReply)
+    assert reply.stats.total_listings == 0
+    assert await fresh(worker).listings.get_by_product(shop, "unanswerable") is None
 
 
 async def test_the_typed_client_raises_the_error_reply(admin: AdminClient, shop: str) -> None:

@@ -7,12 +7,13 @@ instead of failing before the handler.
 """
 
 import os
+import re
 import socket
 import time
 from typing import Any
 
 import structlog
-from faststream.kafka import KafkaBroker, KafkaResponse
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
@@ -145,8 +146,29 @@ def platform_subscriber(
         # Returning commits the batch's offsets: every change is stored or set aside.
 
 
+#: A topic name Kafka accepts (its own rule: letters, digits, `.`, `_`, `-`, up to 249).
+_TOPIC_NAME = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$")
+
+
+def unusable_reply_to(reply_to: str, own_topics: frozenset[str]) -> str | None:
+    """Why a command's `reply_to` cannot take its reply, or None when it can. A name Kafka
+    refuses would fail the reply's publish on every redelivery, and the service's own topics
+    take only what their producers write (the webhooks topic only what the ingress verified)."""
+    if not _TOPIC_NAME.match(reply_to):
+        return "reply_to is not a Kafka topic name"
+    if reply_to in own_topics:
+        return "reply_to names one of the service's own topics"
+    return None
+
+
 def command_subscriber(
-    broker: KafkaBroker, bus: MessageBus, *, topic: str, group_id: str, max_poll_interval_ms: int
+    broker: KafkaBroker,
+    bus: MessageBus,
+    *,
+    topic: str,
+    group_id: str,
+    max_poll_interval_ms: int,
+    own_topics: frozenset[str] = frozenset(),
 ) -> None:
     @broker.subscriber(
         topic,
@@ -155,13 +177,34 @@ def command_subscriber(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=max_poll_interval_ms,
         decoder=_raw,
+        # The reply is published here, not by FastStream: a reply that cannot be delivered must
+        # not hand the command back to Kafka to run again and again.
+        no_reply=True,
         title="admin-commands",
         description="Admin commands; the reply (or an ErrorReply) goes to the request's reply_to.",
     )
-    async def on_command(body: bytes, message: KafkaMessage) -> KafkaResponse:
+    async def on_command(body: bytes, message: KafkaMessage) -> None:
         with structlog.contextvars.bound_contextvars(correlation_id=message.correlation_id):
+            reply_to = message.reply_to
+            refusal = unusable_reply_to(reply_to, own_topics) if reply_to else None
+            if refusal is not None:
+                # Nobody can be told: the command is not run (its caller waits in vain, as
+                # for a reply it could not read), and the next one is served.
+                log.warning("command not run", reason=refusal, reply_to=reply_to[:300])
+                return
             reply = await _answer(bus, body)
-        return KafkaResponse(reply, headers={SERVED_BY: INSTANCE})
+            if not reply_to:
+                return
+            try:
+                await broker.publish(
+                    reply,
+                    topic=reply_to,
+                    correlation_id=message.correlation_id,
+                    headers={SERVED_BY: INSTANCE},
+                )
+            except Exception as exc:
+                # The producer retried already; the command ran and is not run again.
+                log.error("reply not delivered", reply_to=reply_to, error=repr(exc)[:300])
 
 
 async def _answer(bus: MessageBus, body: bytes) -> WireModel:
