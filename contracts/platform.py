@@ -19,6 +19,8 @@ from pydantic import Field, TypeAdapter
 from contracts.wire import WireModel
 
 _Id = Annotated[str, Field(min_length=1, max_length=200)]
+#: The largest integer MongoDB stores (a signed 64-bit int): beyond it a change is unreadable.
+MAX_INT64 = 2**63 - 1
 
 
 class PlatformChange(WireModel):
@@ -29,7 +31,7 @@ class PlatformChange(WireModel):
         default=None,
         description="the platform's SKU; a listing carries one SKU, named like its product",
     )
-    version: int = Field(ge=0, description="grows with every change of the record")
+    version: int = Field(ge=0, le=MAX_INT64, description="grows with every change of the record")
     occurred_at: datetime = Field(description="when the platform made the change (UTC)")
 
 
@@ -43,14 +45,14 @@ class InventoryChanged(PlatformChange):
 
     type: Literal["inventory.changed"] = "inventory.changed"
     warehouse_id: _Id
-    quantity: int = Field(ge=0, description="units for sale now (not a delta)")
+    quantity: int = Field(ge=0, le=MAX_INT64, description="units for sale now (not a delta)")
 
 
 class PriceChanged(PlatformChange):
     """`price.changed`: the product's selling price."""
 
     type: Literal["price.changed"] = "price.changed"
-    amount: int = Field(gt=0, description="minor units of `currency`")
+    amount: int = Field(gt=0, le=MAX_INT64, description="minor units of `currency`")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
 

@@ -328,12 +328,42 @@ class MessageBus:
         # make a second run harmless.
         shops = {e.shop_id or self.config.default_shop_id for e in events}
         with self.pusher.storing(shops):
-            async for attempt in retries.MESSAGE.context(on=(DatabaseUnavailable, WriteConflict)):
-                with attempt:
-                    return await self._commit_once(  # type: ignore[no-any-return]
-                        Route(stock.apply_platform_changes), events
-                    )
+            try:
+                return await self._store_platform(events)
+            except DatabaseUnavailable:
+                raise
+            except Exception as exc:
+                if len(events) == 1:
+                    return [self._platform_failed(events[0], exc)]
+                # One bad change must not hold back the others: each alone, the bad one set
+                # aside as failed.
+                log.warning(
+                    "platform batch failed; storing its changes one at a time",
+                    size=len(events),
+                    error=repr(exc)[:300],
+                )
+            outcomes: list[stock.ChangeOutcome] = []
+            for event in events:
+                try:
+                    outcomes += await self._store_platform([event])
+                except DatabaseUnavailable:
+                    raise
+                except Exception as exc:
+                    outcomes.append(self._platform_failed(event, exc))
+            return outcomes
+
+    async def _store_platform(self, events: Sequence[PlatformEvent]) -> list[stock.ChangeOutcome]:
+        async for attempt in retries.MESSAGE.context(on=(DatabaseUnavailable, WriteConflict)):
+            with attempt:
+                return await self._commit_once(  # type: ignore[no-any-return]
+                    Route(stock.apply_platform_changes), events
+                )
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _platform_failed(event: PlatformEvent, exc: Exception) -> stock.ChangeOutcome:
+        log.error("platform change failed for good", event_id=event.event_id, error=repr(exc))
+        return stock.ChangeOutcome(event.event_id, "failed", f"failed: {exc!r}"[:1000])
 
     # --- webhooks --------------------------------------------------------------------------
 

@@ -38,10 +38,11 @@ from service.domain.time import from_unix, later, utcnow
 
 @dataclass(frozen=True)
 class ChangeOutcome:
-    """What became of one platform change: `rejected` ones go to the dead-letter topic."""
+    """What became of one platform change: `rejected` (refused) and `failed` (a bug, after
+    its retries) ones go to the dead-letter topic."""
 
     event_id: str
-    status: Literal["applied", "stale", "skipped", "rejected"]
+    status: Literal["applied", "stale", "skipped", "rejected", "failed"]
     detail: str
 
 

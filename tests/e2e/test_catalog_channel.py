@@ -3,6 +3,7 @@ reach TikTok (the simulator, over real HTTP) with TikTok's light calls, coalesce
 hand through the admin API; warehouses, categories and attributes; audits and stock webhooks
 pushed by the simulator through the ingress; a restart pushes what was stored."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -446,3 +447,27 @@ async def pushed_listing_without_webhooks(sw: SimWorker) -> dict[str, Any]:
     pushed = (await ok(await sw.admin.post(f"/listings/{listing['id']}/push")))["listing"]
     assert pushed["syncStatus"] == "synced", pushed["error"]
     return pushed
+
+
+async def test_a_change_with_a_number_too_big_to_store_is_set_aside_and_stops_nothing(
+    sw: SimWorker,
+) -> None:
+    listing = await pushed_listing(sw)
+    product = listing["localProductId"]
+    huge = json.loads(stock_change(product, 5, version=1)[1])
+    huge["version"] = 2**70  # MongoDB stores 64-bit integers at most
+    settings = sw.worker.settings
+    async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
+        await publish(
+            sw, [(product.encode(), json.dumps(huge).encode()), stock_change(product, 7, 2)]
+        )
+        records = await eventually(
+            dead.poll, until=lambda got: any(r.key == product.encode() for r in got)
+        )
+    reason = next(dict(r.headers)["x-failure-reason"] for r in records if r.key == product.encode())
+    assert reason.decode().startswith("unreadable")
+    stored = await eventually(
+        lambda: listing_of(sw, listing["id"]),
+        until=lambda got: got["stock"][0]["quantity"] == 7,
+    )
+    assert stored["stock"][0]["version"] == 2

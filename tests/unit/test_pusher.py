@@ -163,3 +163,25 @@ async def test_resume_pushes_what_a_stopped_worker_left_pending() -> None:
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_change_that_fails_for_good_is_set_aside_alone_and_the_others_are_stored(
+    monkeypatch: Any,
+) -> None:
+    from service.application import stock as stock_rules
+
+    bus, stored, _ = setup(linked())
+    real = stock_rules.apply_platform_changes
+    poisoned = stock(7, 2)
+
+    async def fails_on_the_poisoned_one(events: Any, ctx: Any) -> Any:
+        if any(e.event_id == poisoned.event_id for e in events):
+            raise OverflowError("MongoDB can only handle up to 8-byte ints")
+        return await real(events, ctx)
+
+    monkeypatch.setattr(stock_rules, "apply_platform_changes", fails_on_the_poisoned_one)
+    outcomes = await bus.apply_platform([stock(5, 1), poisoned, stock(9, 3)])
+    assert [o.status for o in outcomes] == ["applied", "failed", "applied"]
+    assert outcomes[1].detail.startswith("failed: OverflowError")
+    assert stored.listings["l-1"][0].stock[0].quantity == 9
+    await bus.pusher.close()

@@ -135,7 +135,7 @@ def platform_subscriber(
         started = time.perf_counter()
         outcomes = await bus.apply_platform([event for _, event in readable])
         for (record, _), outcome in zip(readable, outcomes, strict=True):
-            if outcome.status == "rejected":
+            if outcome.status in ("rejected", "failed"):
                 await dead_letters.set_aside(record, outcome.detail)
         log.info(
             "platform changes stored",
