@@ -170,6 +170,8 @@ class Outcome:
     error: Exception | None = None
     handler: str = "unreadable"
     seconds: float = 0.0
+    #: The inbox held this outcome already: the webhook was rejected by an earlier delivery.
+    recorded_before: bool = False
 
     @property
     def set_aside(self) -> bool:
@@ -467,7 +469,9 @@ class MessageBus:
             recorded = await ctx.uow.inbox.outcome(delivery.notification_id)
             if recorded is not None and recorded.startswith(REJECTED):
                 # Set aside again: had the first set-aside failed, this is its retry.
-                return Outcome(delivery.notification_id, "rejected", recorded, None, name)
+                return Outcome(
+                    delivery.notification_id, "rejected", recorded, None, name, recorded_before=True
+                )
             if recorded is not None:
                 return Outcome(delivery.notification_id, "duplicate", "applied before", None, name)
             if isinstance(item, w.UnreadableWebhook):

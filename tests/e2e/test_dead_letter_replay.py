@@ -260,6 +260,14 @@ async def test_replaying_every_letter_of_a_shop_and_unknown_ids(
     answer = await running.http.post("/dead-letters/replay", json={"all": True, "shopId": shop})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"replayed": [letter.id], "skipped": []}
+    # The replayed rejected webhook is skipped by the worker (its letter is still there): once
+    # a marker behind it in the same partition is applied, no second letter has appeared.
+    marker = tiktok_webhook(
+        1, shop, {"order_id": "x", "order_status": "AWAITING_SHIPMENT", "update_time": 1}
+    )
+    await send(settings, marker, f"{shop}:x")
+    await eventually(lambda: applied(running.worker, marker.notification_id), timeout=30)
+    assert (await letters_of(running.admin, shop)).total == 1
 
     both = await running.http.post("/dead-letters/replay", json={"all": True, "ids": ["0:1"]})
     assert both.status_code == 400

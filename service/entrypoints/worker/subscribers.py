@@ -25,6 +25,7 @@ from contracts.replies import ErrorReply
 from contracts.webhooks import WebhookMessage
 from contracts.wire import WireModel
 from service import telemetry
+from service.adapters.kafka import headers
 from service.adapters.kafka.dead_letters import DeadLetters
 from service.application.errors import AppError
 from service.application.messagebus import MessageBus
@@ -80,7 +81,10 @@ def webhook_subscriber(
         with telemetry.carrying(_trace_contexts(readable)):
             outcomes = await bus.apply([m for _, m in readable])
         for (record, _), outcome in zip(readable, outcomes, strict=True):
-            if outcome.set_aside:
+            if outcome.set_aside and not (outcome.recorded_before and _replayed(record)):
+                # A redelivery of a rejected webhook is set aside again (its first set-aside
+                # may have failed), but a replay of its letter is not: that letter is still
+                # there, and a second would be its duplicate.
                 await dead_letters.set_aside(record, outcome.detail)
         # Returning commits the batch's offsets: everything in it is stored or set aside.
 
@@ -95,6 +99,10 @@ def _trace_contexts(readable: list[tuple[Any, WebhookMessage]]) -> dict[str, Any
         )
         for record, message in readable
     }
+
+
+def _replayed(record: Any) -> bool:
+    return any(name == headers.REPLAY_OF for name, _ in record.headers or ())
 
 
 def platform_subscriber(
