@@ -14,11 +14,14 @@ from contracts.entities import CategoryAttribute, Listing, WarehouseStock
 
 
 def parse_warehouse_map(text: str) -> dict[str, str]:
-    """`"platformId:tiktokId,..."` (spaces ignored) as {platform id: TikTok id}.
+    """`"platformId:tiktokId,..."` (spaces ignored) as {platform id: TikTok id}, one to one.
 
-    Raises ValueError for an entry without both ids or a platform id given twice.
+    Raises ValueError for an entry without both ids, a platform id given twice, or two platform
+    warehouses mapped to one TikTok warehouse: TikTok holds one quantity per warehouse (Update
+    Inventory 202309), so each platform warehouse's stock would overwrite the other's.
     """
     mapping: dict[str, str] = {}
+    owners: dict[str, str] = {}  # TikTok id -> the platform id mapped to it
     for entry in (e.strip() for e in text.split(",")):
         if not entry:
             continue
@@ -27,7 +30,14 @@ def parse_warehouse_map(text: str) -> dict[str, str]:
             raise ValueError(f"{entry!r} is not platformId:tiktokId")
         if platform in mapping:
             raise ValueError(f"platform warehouse {platform!r} is mapped twice")
+        if tiktok in owners:
+            raise ValueError(
+                f"platform warehouses {owners[tiktok]!r} and {platform!r} are both mapped to "
+                f"TikTok warehouse {tiktok!r}: TikTok holds one quantity per warehouse, so each "
+                "would overwrite the other's stock (map each to a warehouse of its own)"
+            )
         mapping[platform] = tiktok
+        owners[tiktok] = platform
     return mapping
 
 

@@ -90,6 +90,11 @@ def test_the_warehouse_map_is_read_strictly_and_an_unknown_warehouse_is_named() 
     for bad in ("wh-1", "wh-1:", ":7068", "a:1,a:2"):
         with pytest.raises(ValueError, match=r"platformId:tiktokId|mapped twice"):
             parse_warehouse_map(bad)
+    # TikTok holds one quantity per warehouse: two platform warehouses cannot share one.
+    with pytest.raises(
+        ValueError, match=r"'wh-1' and 'wh-3' are both mapped to TikTok warehouse '7068'"
+    ):
+        parse_warehouse_map("wh-1:7068,wh-2:7069,wh-3:7068")
 
 
 def test_missing_attributes_are_the_required_ones_and_those_a_chosen_value_requires() -> None:
