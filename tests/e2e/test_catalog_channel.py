@@ -110,6 +110,18 @@ def stock_change(
     return product.encode(), event.to_json()
 
 
+def price_change(product: str, amount: int, version: int) -> tuple[bytes, bytes]:
+    event = PriceChanged(
+        event_id=uuid.uuid4().hex,
+        local_product_id=product,
+        amount=amount,
+        currency="USD",
+        version=version,
+        occurred_at=datetime.now(UTC),
+    )
+    return product.encode(), event.to_json()
+
+
 async def publish(sw: SimWorker, messages: list[tuple[bytes, bytes]]) -> None:
     settings = sw.worker.settings
     await publish_many(settings.kafka_bootstrap_servers, settings.topic_platform_catalog, messages)
@@ -149,7 +161,7 @@ async def test_platform_stock_and_price_reach_tiktok_with_light_calls_newest_ver
     )
     assert [(s["warehouseId"], s["quantity"], s["version"]) for s in stored["stock"]] == [
         (MAIN, 140, 40),
-        (EAST, 3, 0),
+        (EAST, 3, None),  # set by hand only: no version of the platform's yet
     ]
     assert (stored["price"], stored["priceVersion"], stored["pushError"]) == (1450, 3, None)
     assert {q["warehouseId"]: q["quantity"] for q in stored["tiktokStock"]} == {MAIN: 140, EAST: 3}
@@ -158,6 +170,32 @@ async def test_platform_stock_and_price_reach_tiktok_with_light_calls_newest_ver
     assert made[f"POST /product/202309/products/{external}/prices/update"] == 1
     # 40 changes, coalesced: a handful of inventory calls at most.
     assert made[f"POST /product/202309/products/{external}/inventory/update"] <= 5
+
+
+async def test_the_first_platform_change_applies_even_at_version_zero(sw: SimWorker) -> None:
+    # Stocked by hand in both warehouses: no version of the platform's is stored yet.
+    listing = await pushed_listing(sw)
+    product, external = listing["localProductId"], listing["externalProductId"]
+    await publish(
+        sw,
+        [
+            price_change(product, 1450, version=0),
+            stock_change(product, 21, version=0),
+            price_change(product, 1600, version=0),  # the same version again: stale
+        ],
+    )
+
+    async def tiktok_has_it() -> tuple[dict[str, int], str]:
+        sku = (await sw.sim.get(f"/_sim/products/{external}/stock")).json()["skus"][0]
+        return await tiktok_stock(sw, external), sku["price"]["amount"]
+
+    assert await eventually(tiktok_has_it, until=lambda got: got == ({MAIN: 21, EAST: 3}, "14.50"))
+    stored = await listing_of(sw, listing["id"])
+    assert (stored["price"], stored["priceVersion"]) == (1450, 0)
+    assert [(s["warehouseId"], s["quantity"], s["version"]) for s in stored["stock"]] == [
+        (MAIN, 21, 0),
+        (EAST, 3, None),
+    ]
 
 
 async def test_a_burst_for_many_skus_costs_about_one_call_per_sku(sw: SimWorker) -> None:
@@ -253,7 +291,7 @@ async def test_stock_and_price_by_hand_and_a_price_that_waits_for_the_audit(
             f"/listings/{listing_id}/stock", json={"warehouseId": "wh-main", "quantity": 6}
         )
     )
-    assert set_["listing"]["stock"] == [{"warehouseId": MAIN, "quantity": 6, "version": 0}]
+    assert set_["listing"]["stock"] == [{"warehouseId": MAIN, "quantity": 6, "version": None}]
     pushed = (await ok(await sw.admin.post(f"/listings/{listing_id}/push")))["listing"]
     external = pushed["externalProductId"]
     assert await tiktok_stock(sw, external) == {MAIN: 6}  # the first push carries the stock
