@@ -22,7 +22,7 @@ from contracts.entities import Listing, WarehouseQuantity
 from contracts.platform import InventoryChanged, PlatformEvent, PriceChanged
 from contracts.replies import FieldError
 from service.application.context import Context
-from service.application.errors import InvalidRequest
+from service.application.errors import REJECTED, InvalidRequest
 from service.application.listings import load
 from service.application.ports import Keys
 from service.domain.stock import (
@@ -38,7 +38,8 @@ from service.domain.time import from_unix, later, utcnow
 
 @dataclass(frozen=True)
 class ChangeOutcome:
-    """What became of one platform change: `rejected` ones go to the dead-letter topic."""
+    """What became of one platform change: `rejected` ones go to the dead-letter topic, their
+    `detail` (the letter's reason) starting with `rejected: ` as a refused webhook's does."""
 
     event_id: str
     status: Literal["applied", "stale", "skipped", "rejected"]
@@ -76,7 +77,7 @@ async def apply_platform_changes(
         try:
             changed = _applied(event, listing, ctx)
         except (UnknownWarehouse, CurrencyMismatch, InvalidRequest) as exc:
-            outcomes.append(ChangeOutcome(event.event_id, "rejected", str(exc)))
+            outcomes.append(ChangeOutcome(event.event_id, "rejected", f"{REJECTED}{exc}"))
             continue
         if changed is None:
             outcomes.append(ChangeOutcome(event.event_id, "stale", f"version {event.version}"))

@@ -12,6 +12,7 @@ import pytest
 
 from contracts.platform import InventoryChanged, PriceChanged
 from service.bootstrap import Worker
+from tests.e2e.test_metrics import moved, scrape
 from tests.kafka_tools import TopicReader, publish_many
 from tests.sim_worker import SimWorker, sim_worker
 from tests.support import eventually
@@ -41,6 +42,14 @@ async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
             },
         )
         yield running
+
+
+DEAD_LETTERS = "tiktok_shop_dead_letters_total"
+
+
+def metrics_url(sw: SimWorker) -> str:
+    """The worker's admin port, where Prometheus scrapes `/metrics`."""
+    return str(sw.admin.base_url).rstrip("/").removesuffix("/admin/tiktok-shop")
 
 
 async def ok(answer: Any) -> dict[str, Any]:
@@ -110,12 +119,14 @@ def stock_change(
     return product.encode(), event.to_json()
 
 
-def price_change(product: str, amount: int, version: int) -> tuple[bytes, bytes]:
+def price_change(
+    product: str, amount: int, version: int, currency: str = "USD"
+) -> tuple[bytes, bytes]:
     event = PriceChanged(
         event_id=uuid.uuid4().hex,
         local_product_id=product,
         amount=amount,
-        currency="USD",
+        currency=currency,
         version=version,
         occurred_at=datetime.now(UTC),
     )
@@ -223,29 +234,42 @@ async def test_changes_that_can_never_apply_are_set_aside_and_change_nothing(
     listing = await pushed_listing(sw)
     product = listing["localProductId"]
     settings = sw.worker.settings
+    before = await scrape(metrics_url(sw))
     async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
         await publish(
             sw,
             [
                 stock_change(product, 50, version=1, warehouse="wh-unknown"),
                 stock_change(product, 50, version=2, sku="another-sku"),
+                price_change(product, 900, version=1, currency="EUR"),  # TikTok sells in USD
                 (product.encode(), b'{"type": "inventory.changed", "quantity": -1}'),
                 stock_change("no-listing-for-this", 5, version=1),
                 stock_change(product, 9, version=3),  # the one good change, after the bad ones
             ],
         )
-        await dead.wait_for(lambda _: True, count=3)
+        await dead.wait_for(lambda _: True, count=4)
         reasons = [
             dict(r.headers)["x-failure-reason"].decode()
             for r in dead.records
             if r.key == product.encode()
         ]
-    assert len(reasons) == 3
-    # The unreadable one is set aside as it is read, the others once the batch is applied.
-    unreadable, unmapped, other_sku = reasons
-    assert unreadable.startswith("unreadable")
-    assert "'wh-unknown' is not mapped to a TikTok warehouse in TIKTOK_WAREHOUSE_MAP" in unmapped
+    assert len(reasons) == 4
+    # The unreadable one is set aside as it is read, the others once the batch is applied;
+    # those are refused as they are (`rejected: `), as refused webhooks are.
+    unreadable, unmapped, other_sku, other_currency = reasons
+    assert unreadable.startswith("unreadable: ")
+    assert unmapped.startswith("rejected: Platform warehouse 'wh-unknown' is not mapped")
+    assert other_sku.startswith("rejected: ")
     assert "not 'another-sku'" in other_sku
+    assert other_currency.startswith("rejected: TikTok sells this listing in USD")
+    # Counted as refused, not as failures (which mean a bug or an outage).
+    topic = {"topic": settings.topic_platform_catalog}
+    after = await eventually(
+        lambda: scrape(metrics_url(sw)),
+        until=lambda now: moved(before, now, DEAD_LETTERS, **topic, reason="rejected") == 3,
+    )
+    assert moved(before, after, DEAD_LETTERS, **topic, reason="unreadable") == 1
+    assert moved(before, after, DEAD_LETTERS, **topic, reason="failed") == 0
     stored = await eventually(
         lambda: listing_of(sw, listing["id"]),
         until=lambda got: got["stock"][0]["quantity"] == 9,
