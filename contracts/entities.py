@@ -40,10 +40,13 @@ class WarehouseStock(WireModel):
 
     warehouse_id: str = Field(description="TikTok's warehouse id")
     quantity: int = Field(ge=0, description="units for sale in that warehouse")
-    version: int = Field(
-        default=0,
+    version: int | None = Field(
+        default=None,
         ge=0,
-        description="the platform's version of the newest change applied; an older one is stale",
+        description=(
+            "the platform's version of the newest change applied; one not above it is stale. "
+            "None until a change of the platform's is applied (then any version applies)"
+        ),
     )
 
 
@@ -111,8 +114,13 @@ class Listing(WireModel):
     stock: list[WarehouseStock] = Field(default_factory=list)
     stock_revision: int = Field(default=0, description="bumped by every change of `stock`")
     stock_pushed_revision: int = Field(default=0, description="the revision TikTok has")
-    price_version: int = Field(
-        default=0, description="the platform's version of the newest price applied"
+    price_version: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "the platform's version of the newest price applied; None until one is applied "
+            "(then any version applies)"
+        ),
     )
     price_revision: int = Field(default=0, description="bumped by every change of the price")
     price_pushed_revision: int = Field(default=0, description="the revision TikTok has")

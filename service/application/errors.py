@@ -5,7 +5,14 @@ The TikTok gateway raises only `GatewayError`s (its adapter translates everythin
 the application catches exactly those and nothing broader.
 """
 
+from typing import Final
+
 from contracts.replies import ErrorCode, ErrorReply, FieldError
+
+#: How the reason of a message that can never be applied as it is starts (a refused webhook's
+#: inbox outcome, a refused platform change's dead-letter reason): `tiktok_shop_dead_letters_total`
+#: counts such letters as `rejected`, not `failed` (a bug or an outage).
+REJECTED: Final = "rejected: "
 
 
 class AppError(Exception):

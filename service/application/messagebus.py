@@ -42,7 +42,13 @@ from service.application import (
     webhook_subscriptions,
 )
 from service.application.context import AppConfig, Context
-from service.application.errors import AppError, Conflict, InvalidRequest, Unavailable
+from service.application.errors import (
+    REJECTED,
+    AppError,
+    Conflict,
+    InvalidRequest,
+    Unavailable,
+)
 from service.application.observer import QUIET, Observer
 from service.application.ports import (
     DatabaseUnavailable,
@@ -62,9 +68,6 @@ from service.domain.ids import stable_id
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Any, Context], Awaitable[Any]]
-
-#: How the inbox records a webhook that can never be applied.
-REJECTED = "rejected: "
 
 
 @dataclass(frozen=True)

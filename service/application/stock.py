@@ -22,7 +22,7 @@ from contracts.entities import Listing, WarehouseQuantity
 from contracts.platform import InventoryChanged, PlatformEvent, PriceChanged
 from contracts.replies import FieldError
 from service.application.context import Context
-from service.application.errors import InvalidRequest
+from service.application.errors import REJECTED, InvalidRequest
 from service.application.listings import load
 from service.application.ports import Keys
 from service.domain.stock import (
@@ -39,7 +39,8 @@ from service.domain.time import from_unix, later, utcnow
 @dataclass(frozen=True)
 class ChangeOutcome:
     """What became of one platform change: `rejected` (refused) and `failed` (a bug, after
-    its retries) ones go to the dead-letter topic."""
+    its retries) ones go to the dead-letter topic, their `detail` (the letter's reason)
+    starting with `rejected: ` or `failed: ` as a webhook's does."""
 
     event_id: str
     status: Literal["applied", "stale", "skipped", "rejected", "failed"]
@@ -77,7 +78,7 @@ async def apply_platform_changes(
         try:
             changed = _applied(event, listing, ctx)
         except (UnknownWarehouse, CurrencyMismatch, InvalidRequest) as exc:
-            outcomes.append(ChangeOutcome(event.event_id, "rejected", str(exc)))
+            outcomes.append(ChangeOutcome(event.event_id, "rejected", f"{REJECTED}{exc}"))
             continue
         if changed is None:
             outcomes.append(ChangeOutcome(event.event_id, "stale", f"version {event.version}"))

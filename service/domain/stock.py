@@ -3,8 +3,9 @@ which warehouse is meant, and what a TikTok category requires of a listing.
 
 Pure rules over `contracts.entities.Listing`. A change is applied only when its version is above
 the one applied before (per warehouse for stock, per listing for price), so redelivered and
-reordered changes end in the same state. Every applied change that alters what TikTok should
-show bumps a revision; a revision above its pushed revision is still to push.
+reordered changes end in the same state; before any (version None) nothing is newer, so the
+first change applies whatever its version, 0 included. Every applied change that alters what
+TikTok should show bumps a revision; a revision above its pushed revision is still to push.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,11 +15,14 @@ from contracts.entities import CategoryAttribute, Listing, WarehouseStock
 
 
 def parse_warehouse_map(text: str) -> dict[str, str]:
-    """`"platformId:tiktokId,..."` (spaces ignored) as {platform id: TikTok id}.
+    """`"platformId:tiktokId,..."` (spaces ignored) as {platform id: TikTok id}, one to one.
 
-    Raises ValueError for an entry without both ids or a platform id given twice.
+    Raises ValueError for an entry without both ids, a platform id given twice, or two platform
+    warehouses mapped to one TikTok warehouse: TikTok holds one quantity per warehouse (Update
+    Inventory 202309), so each platform warehouse's stock would overwrite the other's.
     """
     mapping: dict[str, str] = {}
+    owners: dict[str, str] = {}  # TikTok id -> the platform id mapped to it
     for entry in (e.strip() for e in text.split(",")):
         if not entry:
             continue
@@ -27,7 +31,14 @@ def parse_warehouse_map(text: str) -> dict[str, str]:
             raise ValueError(f"{entry!r} is not platformId:tiktokId")
         if platform in mapping:
             raise ValueError(f"platform warehouse {platform!r} is mapped twice")
+        if tiktok in owners:
+            raise ValueError(
+                f"platform warehouses {owners[tiktok]!r} and {platform!r} are both mapped to "
+                f"TikTok warehouse {tiktok!r}: TikTok holds one quantity per warehouse, so each "
+                "would overwrite the other's stock (map each to a warehouse of its own)"
+            )
         mapping[platform] = tiktok
+        owners[tiktok] = platform
     return mapping
 
 
@@ -50,18 +61,25 @@ def tiktok_warehouse(mapping: Mapping[str, str], platform_warehouse_id: str) -> 
     return found
 
 
+def stale(version: int | None, applied: int | None) -> bool:
+    """Whether a change of `version` is stale against the version `applied` before: not above
+    it. A change by hand (None) never is; nor is any change when none was applied yet (None)."""
+    return version is not None and applied is not None and version <= applied
+
+
 def with_stock(
     listing: Listing, warehouse_id: str, quantity: int, version: int | None
 ) -> Listing | None:
     """The listing with `quantity` units in TikTok warehouse `warehouse_id`, or None when the
     change is stale (its version is not above the warehouse's). `version` None is a change by
-    hand: it applies and keeps the warehouse's version, so the platform's next change wins."""
+    hand: it applies and keeps the warehouse's version (None for a new warehouse), so the
+    platform's next change wins."""
     stock = list(listing.stock)
     index = next((n for n, s in enumerate(stock) if s.warehouse_id == warehouse_id), None)
     current = stock[index] if index is not None else None
-    if version is not None and current is not None and version <= current.version:
+    if stale(version, current.version if current is not None else None):
         return None
-    new_version = current.version if current is not None and version is None else version or 0
+    new_version = current.version if current is not None and version is None else version
     entry = WarehouseStock(warehouse_id=warehouse_id, quantity=quantity, version=new_version)
     if index is None:
         stock.append(entry)
@@ -87,7 +105,7 @@ def with_price(listing: Listing, amount: int, currency: str, version: int | None
     Raises CurrencyMismatch for a listing already on TikTok in another currency (TikTok's
     price update keeps the SKU's currency).
     """
-    if version is not None and version <= listing.price_version:
+    if stale(version, listing.price_version):
         return None
     if listing.external_product_id and currency != listing.currency:
         raise CurrencyMismatch(

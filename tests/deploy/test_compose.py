@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from service.adapters.kafka.broker import MAX_MESSAGE_BYTES
+from simulator.catalog import DEFAULT_SALES_WAREHOUSE
 from tests.deploy.chart import ROOT, render
 from tests.deploy.environment import interpolate, settings_from, settings_variables
 
@@ -159,6 +160,8 @@ def test_the_service_accepts_the_environment_compose_gives_it(with_simulator: bo
         assert settings.tiktok_auth_base_url == f"http://simulator:{port}"
         assert settings.configured
         assert simulator["profiles"] == [shell["COMPOSE_PROFILES"]]
+        # README's stock example names the platform's `wh-main`: the demo shop's warehouse.
+        assert settings.warehouse_map == {"wh-main": DEFAULT_SALES_WAREHOUSE}
 
 
 def test_the_simulator_is_optional_and_knows_the_apps_credentials() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from contracts.platform import InventoryChanged, PriceChanged
 from service.bootstrap import Worker
+from tests.e2e.test_metrics import moved, scrape
 from tests.kafka_tools import TopicReader, publish_many
 from tests.sim_worker import SimWorker, sim_worker
 from tests.support import eventually
@@ -42,6 +43,14 @@ async def sw(services: dict[str, str]) -> AsyncIterator[SimWorker]:
             },
         )
         yield running
+
+
+DEAD_LETTERS = "tiktok_shop_dead_letters_total"
+
+
+def metrics_url(sw: SimWorker) -> str:
+    """The worker's admin port, where Prometheus scrapes `/metrics`."""
+    return str(sw.admin.base_url).rstrip("/").removesuffix("/admin/tiktok-shop")
 
 
 async def ok(answer: Any) -> dict[str, Any]:
@@ -111,6 +120,20 @@ def stock_change(
     return product.encode(), event.to_json()
 
 
+def price_change(
+    product: str, amount: int, version: int, currency: str = "USD"
+) -> tuple[bytes, bytes]:
+    event = PriceChanged(
+        event_id=uuid.uuid4().hex,
+        local_product_id=product,
+        amount=amount,
+        currency=currency,
+        version=version,
+        occurred_at=datetime.now(UTC),
+    )
+    return product.encode(), event.to_json()
+
+
 async def publish(sw: SimWorker, messages: list[tuple[bytes, bytes]]) -> None:
     settings = sw.worker.settings
     await publish_many(settings.kafka_bootstrap_servers, settings.topic_platform_catalog, messages)
@@ -150,7 +173,7 @@ async def test_platform_stock_and_price_reach_tiktok_with_light_calls_newest_ver
     )
     assert [(s["warehouseId"], s["quantity"], s["version"]) for s in stored["stock"]] == [
         (MAIN, 140, 40),
-        (EAST, 3, 0),
+        (EAST, 3, None),  # set by hand only: no version of the platform's yet
     ]
     assert (stored["price"], stored["priceVersion"], stored["pushError"]) == (1450, 3, None)
     assert {q["warehouseId"]: q["quantity"] for q in stored["tiktokStock"]} == {MAIN: 140, EAST: 3}
@@ -159,6 +182,32 @@ async def test_platform_stock_and_price_reach_tiktok_with_light_calls_newest_ver
     assert made[f"POST /product/202309/products/{external}/prices/update"] == 1
     # 40 changes, coalesced: a handful of inventory calls at most.
     assert made[f"POST /product/202309/products/{external}/inventory/update"] <= 5
+
+
+async def test_the_first_platform_change_applies_even_at_version_zero(sw: SimWorker) -> None:
+    # Stocked by hand in both warehouses: no version of the platform's is stored yet.
+    listing = await pushed_listing(sw)
+    product, external = listing["localProductId"], listing["externalProductId"]
+    await publish(
+        sw,
+        [
+            price_change(product, 1450, version=0),
+            stock_change(product, 21, version=0),
+            price_change(product, 1600, version=0),  # the same version again: stale
+        ],
+    )
+
+    async def tiktok_has_it() -> tuple[dict[str, int], str]:
+        sku = (await sw.sim.get(f"/_sim/products/{external}/stock")).json()["skus"][0]
+        return await tiktok_stock(sw, external), sku["price"]["amount"]
+
+    assert await eventually(tiktok_has_it, until=lambda got: got == ({MAIN: 21, EAST: 3}, "14.50"))
+    stored = await listing_of(sw, listing["id"])
+    assert (stored["price"], stored["priceVersion"]) == (1450, 0)
+    assert [(s["warehouseId"], s["quantity"], s["version"]) for s in stored["stock"]] == [
+        (MAIN, 21, 0),
+        (EAST, 3, None),
+    ]
 
 
 async def test_a_burst_for_many_skus_costs_about_one_call_per_sku(sw: SimWorker) -> None:
@@ -186,29 +235,42 @@ async def test_changes_that_can_never_apply_are_set_aside_and_change_nothing(
     listing = await pushed_listing(sw)
     product = listing["localProductId"]
     settings = sw.worker.settings
+    before = await scrape(metrics_url(sw))
     async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
         await publish(
             sw,
             [
                 stock_change(product, 50, version=1, warehouse="wh-unknown"),
                 stock_change(product, 50, version=2, sku="another-sku"),
+                price_change(product, 900, version=1, currency="EUR"),  # TikTok sells in USD
                 (product.encode(), b'{"type": "inventory.changed", "quantity": -1}'),
                 stock_change("no-listing-for-this", 5, version=1),
                 stock_change(product, 9, version=3),  # the one good change, after the bad ones
             ],
         )
-        await dead.wait_for(lambda _: True, count=3)
+        await dead.wait_for(lambda _: True, count=4)
         reasons = [
             dict(r.headers)["x-failure-reason"].decode()
             for r in dead.records
             if r.key == product.encode()
         ]
-    assert len(reasons) == 3
-    # The unreadable one is set aside as it is read, the others once the batch is applied.
-    unreadable, unmapped, other_sku = reasons
-    assert unreadable.startswith("unreadable")
-    assert "'wh-unknown' is not mapped to a TikTok warehouse in TIKTOK_WAREHOUSE_MAP" in unmapped
+    assert len(reasons) == 4
+    # The unreadable one is set aside as it is read, the others once the batch is applied;
+    # those are refused as they are (`rejected: `), as refused webhooks are.
+    unreadable, unmapped, other_sku, other_currency = reasons
+    assert unreadable.startswith("unreadable: ")
+    assert unmapped.startswith("rejected: Platform warehouse 'wh-unknown' is not mapped")
+    assert other_sku.startswith("rejected: ")
     assert "not 'another-sku'" in other_sku
+    assert other_currency.startswith("rejected: TikTok sells this listing in USD")
+    # Counted as refused, not as failures (which mean a bug or an outage).
+    topic = {"topic": settings.topic_platform_catalog}
+    after = await eventually(
+        lambda: scrape(metrics_url(sw)),
+        until=lambda now: moved(before, now, DEAD_LETTERS, **topic, reason="rejected") == 3,
+    )
+    assert moved(before, after, DEAD_LETTERS, **topic, reason="unreadable") == 1
+    assert moved(before, after, DEAD_LETTERS, **topic, reason="failed") == 0
     stored = await eventually(
         lambda: listing_of(sw, listing["id"]),
         until=lambda got: got["stock"][0]["quantity"] == 9,
@@ -254,7 +316,7 @@ async def test_stock_and_price_by_hand_and_a_price_that_waits_for_the_audit(
             f"/listings/{listing_id}/stock", json={"warehouseId": "wh-main", "quantity": 6}
         )
     )
-    assert set_["listing"]["stock"] == [{"warehouseId": MAIN, "quantity": 6, "version": 0}]
+    assert set_["listing"]["stock"] == [{"warehouseId": MAIN, "quantity": 6, "version": None}]
     pushed = (await ok(await sw.admin.post(f"/listings/{listing_id}/push")))["listing"]
     external = pushed["externalProductId"]
     assert await tiktok_stock(sw, external) == {MAIN: 6}  # the first push carries the stock

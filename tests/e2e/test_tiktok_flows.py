@@ -409,3 +409,31 @@ async def test_shops_authorize_over_kafka_then_a_refreshed_token_is_stored(
     assert again.synced == 2
     refreshes = await sw.sim.get("/_sim/requests", params={"path_prefix": "/api/v2/token/refresh"})
     assert refreshes.json()["requests"] == []
+
+
+async def test_a_simulator_restart_gives_the_shop_a_new_cipher_and_calls_go_on(
+    services: dict[str, str],
+) -> None:
+    async with sim_worker(services) as fresh_sw:
+        before = await fresh_sw.admin.get("/warehouses")
+        assert before.status_code == 200, before.text
+        shops = fresh_sw.worker.db.collection("shops")
+        stored = await shops.find_one({"_id": fresh_sw.shop})
+        assert stored is not None
+        old_cipher = stored["cipher"]
+
+        # As a second `make run` does: the simulator starts over and gives the demo shop a
+        # new cipher; the database keeps the old one.
+        assert (await fresh_sw.sim.post("/_sim/reset")).status_code == 200
+
+        after = await fresh_sw.admin.get("/warehouses")
+        assert after.status_code == 200, after.text
+        assert any(w["isDefault"] for w in after.json()["warehouses"])
+        settings = (await fresh_sw.admin.get("/settings")).json()
+        assert (settings["status"], settings["error"]) == ("connected", None)
+        renewed = await shops.find_one({"_id": fresh_sw.shop})
+        assert renewed is not None
+        assert renewed["cipher"] != old_cipher
+        # The simulator's log: refused once with TikTok's 106014, then never again.
+        log = (await fresh_sw.sim.get("/_sim/requests")).json()["requests"]
+        assert [e["code"] for e in log if e["code"] == 106014] == [106014]

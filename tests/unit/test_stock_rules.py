@@ -68,6 +68,31 @@ def test_a_change_by_hand_keeps_the_version_so_the_platform_s_next_change_wins()
     assert platform.stock[0].quantity == 4
 
 
+def test_the_first_change_applies_whatever_its_version_and_a_redelivery_of_it_does_not() -> None:
+    # No version stored yet means nothing is newer: version 0 (the contract allows >= 0) applies.
+    priced = with_price(listing(), 1200, "USD", version=0)
+    assert priced is not None
+    assert (priced.price, priced.price_version, priced.price_revision) == (1200, 0, 1)
+    assert with_price(priced, 1300, "USD", version=0) is None
+    stocked = with_stock(listing(), "w1", 5, version=0)
+    assert stocked is not None
+    assert [(s.quantity, s.version) for s in stocked.stock] == [(5, 0)]
+    assert with_stock(stocked, "w1", 6, version=0) is None
+    # A change by hand stores no version of the platform's, so its first change still applies.
+    by_hand = with_stock(listing(), "w1", 8, version=None)
+    assert by_hand is not None
+    assert by_hand.stock[0].version is None
+    first = with_stock(by_hand, "w1", 4, version=0)
+    assert first is not None
+    assert [(s.quantity, s.version) for s in first.stock] == [(4, 0)]
+    hand_priced = with_price(listing(), 900, "USD", version=None)
+    assert hand_priced is not None
+    assert hand_priced.price_version is None
+    repriced = with_price(hand_priced, 950, "USD", version=0)
+    assert repriced is not None
+    assert (repriced.price, repriced.price_version) == (950, 0)
+
+
 def test_prices_follow_versions_and_keep_tiktok_s_currency_once_listed() -> None:
     priced = with_price(listing(), 1200, "USD", version=3)
     assert priced is not None
@@ -90,6 +115,11 @@ def test_the_warehouse_map_is_read_strictly_and_an_unknown_warehouse_is_named() 
     for bad in ("wh-1", "wh-1:", ":7068", "a:1,a:2"):
         with pytest.raises(ValueError, match=r"platformId:tiktokId|mapped twice"):
             parse_warehouse_map(bad)
+    # TikTok holds one quantity per warehouse: two platform warehouses cannot share one.
+    with pytest.raises(
+        ValueError, match=r"'wh-1' and 'wh-3' are both mapped to TikTok warehouse '7068'"
+    ):
+        parse_warehouse_map("wh-1:7068,wh-2:7069,wh-3:7068")
 
 
 def test_missing_attributes_are_the_required_ones_and_those_a_chosen_value_requires() -> None:

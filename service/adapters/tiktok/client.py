@@ -3,7 +3,8 @@
 Every call goes through ``_call``: take a token from the provider, then per attempt wait for the
 shop's rate-limit slot, stamp ``app_key``/``timestamp``/``shop_cipher``, sign, send (retries:
 ``retry.send_with_retries`` under ``service.retries.TIKTOK_CALL``). A 105002 makes the provider
-refresh once and the call run once more; 36004001/36004005 mark the shop.
+refresh once and the call run once more; a 106014 (the cipher is stale) makes the shop's
+``renew_cipher`` fetch it again and the call run once more; 36004001/36004005 mark the shop.
 
 Raises the adapter's own errors (``service.adapters.tiktok.errors``); the gateway translates them
 for the application.
@@ -11,8 +12,8 @@ for the application.
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from service.adapters.tiktok.errors import (
     AccessTokenNotRefreshableError,
     NeedsReauthorization,
     ReauthorizationRequiredError,
+    ShopCipherInvalidError,
     TikTokApiError,
     TikTokResponseError,
     TikTokTransportError,
@@ -86,10 +88,17 @@ _BY_UPDATE = {"sort_field": "update_time", "sort_order": "ASC"}
 
 @dataclass(frozen=True)
 class ShopRef:
-    """A shop as the API addresses it: our key for tokens and limits, TikTok's cipher for calls."""
+    """A shop as the API addresses it: our key for tokens and limits, TikTok's cipher for calls.
+
+    ``renew_cipher``, when given, is asked for a fresh cipher when TikTok refuses ``cipher``
+    with 106014 (given the refused one); the call then runs once more with the answer.
+    """
 
     shop_id: str
     cipher: str
+    renew_cipher: Callable[[str], Awaitable[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 class TikTokShopClient(OwnsHttp):
@@ -584,9 +593,11 @@ class TikTokShopClient(OwnsHttp):
 
         token = access_token or await self._tokens.access_token(token_key)
         may_refresh = access_token is None
+        cipher = shop.cipher if shop is not None else ""
+        renew_cipher = shop.renew_cipher if shop is not None and endpoint.shop_scoped else None
         while True:
 
-            async def send(current: str = token) -> httpx.Response:
+            async def send(current: str = token, current_cipher: str = cipher) -> httpx.Response:
                 waited = await self._limiter.acquire(bucket)
                 if waited > 0:
                     metrics.RATE_LIMIT_WAIT_SECONDS.observe(waited)
@@ -594,7 +605,7 @@ class TikTokShopClient(OwnsHttp):
                 params["app_key"] = self._config.app_key
                 params["timestamp"] = str(int(self._wall_clock()))
                 if endpoint.shop_scoped and shop is not None:
-                    params["shop_cipher"] = shop.cipher
+                    params["shop_cipher"] = current_cipher
                 headers = {"x-tts-access-token": current}
                 if files is not None:
                     # A multipart body is not signed; httpx writes it and its boundary.
@@ -627,6 +638,14 @@ class TikTokShopClient(OwnsHttp):
                     # Nothing can refresh this token: only a new authorization will do.
                     raise AccessTokenNotRefreshableError.of(error) from error
                 token = fresh
+            except ShopCipherInvalidError:
+                if renew_cipher is None:
+                    raise
+                # TikTok refused the call at its gate, so sending it again cannot do it twice.
+                fresh, renew_cipher = await renew_cipher(cipher), None
+                if fresh == cipher:
+                    raise  # TikTok still gives the cipher it refuses: no point in asking again
+                cipher = fresh
             except ReauthorizationRequiredError as error:
                 if access_token is None:
                     await self._tokens.authorization_lost(token_key, error)

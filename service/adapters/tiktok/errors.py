@@ -10,6 +10,7 @@ TikTokError
 │   │                                        static token); also a NeedsReauthorization
 │   ├── InvalidSignatureError           106001
 │   ├── ShopCipherMissingError          106013
+│   ├── ShopCipherInvalidError          106014: the cipher is stale; fetch it again, retry once
 │   ├── ThrottledError                  36009002 or HTTP 429
 │   ├── PermissionDeniedError           105005: the app lacks the permission package
 │   └── ReauthorizationRequiredError    36004001, 36004005 (also a NeedsReauthorization)
@@ -26,6 +27,7 @@ ACCESS_TOKEN_INVALID: Final = 105001
 PERMISSION_DENIED: Final = 105005
 INVALID_SIGNATURE: Final = 106001
 SHOP_CIPHER_MISSING: Final = 106013
+SHOP_CIPHER_INVALID: Final = 106014
 REFRESH_TOKEN_EXPIRED: Final = 36004001
 NO_AUTHORIZATION_RECORD: Final = 36004005
 THROTTLED: Final = 36009002
@@ -93,6 +95,12 @@ class ShopCipherMissingError(TikTokApiError):
     codes = frozenset({SHOP_CIPHER_MISSING})
 
 
+class ShopCipherInvalidError(TikTokApiError):
+    """TikTok does not know the cipher sent for the shop (or the token does not cover it)."""
+
+    codes = frozenset({SHOP_CIPHER_INVALID})
+
+
 class ThrottledError(TikTokApiError):
     codes = frozenset({THROTTLED})
 
@@ -151,6 +159,7 @@ _BY_CODE: Final[dict[int, type[TikTokApiError]]] = {
         AccessTokenExpiredError,
         InvalidSignatureError,
         ShopCipherMissingError,
+        ShopCipherInvalidError,
         ThrottledError,
         PermissionDeniedError,
         ReauthorizationRequiredError,

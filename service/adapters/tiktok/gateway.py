@@ -7,7 +7,9 @@ code and request id and whether a later try may work. The adapter's own exceptio
 Before each call the gateway asks the directory whether the shop is blocked (a deauthorization
 recorded by another worker stops calls at once); ``enabled`` answers synchronously from what
 those reads and ``refresh()`` last saw. A shop's ``shop_cipher`` comes from the directory, else
-from TikTok's authorized shops (then saved), and is kept for the process once known.
+from TikTok's authorized shops (then saved), and is kept for the process once known; when TikTok
+refuses it (106014: a cipher TikTok no longer knows), it is fetched and saved again, and the
+call runs once more.
 """
 
 import asyncio
@@ -48,6 +50,7 @@ from service.adapters.tiktok.lifecycle_mapping import (
 from service.adapters.tiktok.mapping import remote_order, remote_product
 from service.adapters.tiktok.models import (
     AttributeValueInput,
+    AuthorizedShop,
     CategoryAttributeData,
     ImageInput,
     InventoryInput,
@@ -148,9 +151,9 @@ class TikTokApiGateway:
         self._page_size = page_size
         # Blocked shops and why, as last read; `enabled` answers from it.
         self._blocked: dict[str, str] = {}
-        # Ciphers never change for a shop, so once known they are kept for the process.
+        # Kept for the process once known; replaced only when TikTok refuses one (106014).
         self._ciphers: dict[str, str] = {}
-        # Concurrent first calls for a shop ask TikTok for its cipher once.
+        # Concurrent first calls (or refusals) for a shop ask TikTok for its cipher once.
         self._cipher_locks: dict[str, asyncio.Lock] = {}
         self._images = images or MemoryUploadedImages()
         # Listing images are fetched from their URLs to be uploaded (not TikTok's host).
@@ -186,8 +189,10 @@ class TikTokApiGateway:
                 reason = await self._blocked_reason(shop_id)
                 if reason is not None:
                     return ConnectionCheck(_blocked_message(shop_id, reason), True)
-                await self._client.authorized_shops(shop_id)
-                await self._cipher(shop_id)  # the token must also cover this shop
+                shops = await self._client.authorized_shops(shop_id)
+                # The token must also cover this shop; TikTok's cipher for it replaces a stale
+                # one kept (TikTok gives a shop a new cipher now and then).
+                await self._keep_cipher(shop_id, _covering(shop_id, shops).cipher)
         except AuthorizationRequired as error:
             return ConnectionCheck(error.message, True)
         except GatewayError as error:
@@ -661,7 +666,11 @@ class TikTokApiGateway:
         if reason is not None:
             _log.info("tiktok.shop.blocked", shop_id=shop_id, reason=reason)
             raise AuthorizationRequired(_blocked_message(shop_id, reason))
-        return ShopRef(shop_id, await self._cipher(shop_id))
+
+        async def renew(refused: str) -> str:
+            return await self._renew_cipher(shop_id, refused)
+
+        return ShopRef(shop_id, await self._cipher(shop_id), renew)
 
     async def _cipher(self, shop_id: str) -> str:
         known = self._ciphers.get(shop_id)
@@ -679,20 +688,31 @@ class TikTokApiGateway:
             self._ciphers[shop_id] = cipher
             return cipher
 
+    async def _renew_cipher(self, shop_id: str, refused: str) -> str:
+        """TikTok refused ``refused`` (106014): its cipher for the shop now (Get Authorized
+        Shops 202309), saved. A concurrent renewal's answer is shared, not asked for again."""
+        lock = self._cipher_locks.setdefault(shop_id, asyncio.Lock())
+        async with lock:
+            known = self._ciphers.get(shop_id)
+            if known and known != refused:
+                return known  # renewed meanwhile
+            cipher = await self._fetch_cipher(shop_id)
+            _log.warning("tiktok.cipher.renewed", shop_id=shop_id, changed=cipher != refused)
+            await self._keep_cipher(shop_id, cipher)
+            return cipher
+
+    async def _keep_cipher(self, shop_id: str, cipher: str) -> None:
+        """Use ``cipher`` from now on, saved in the directory unless it holds it already."""
+        if self._ciphers.get(shop_id) == cipher:
+            return
+        if await self._directory.cipher(shop_id) != cipher:
+            await self._directory.save_cipher(shop_id, cipher)
+        self._ciphers[shop_id] = cipher
+
     async def _fetch_cipher(self, shop_id: str) -> str:
-        shops = await self._client.authorized_shops(shop_id)
-        match = next((s for s in shops if s.id == shop_id), None)
-        if match is None and len(shops) == 1:
-            # The seed's single configured shop may go by a name of ours rather than TikTok's
-            # id; a token that covers exactly one shop leaves no doubt which shop it is.
-            match = shops[0]
-        if match is None:
-            covered = ", ".join(s.id for s in shops) or "none"
-            raise ShopNeedsReauthorizationError(
-                shop_id, f"the access token does not cover this shop (it covers: {covered})"
-            )
+        cipher = _covering(shop_id, await self._client.authorized_shops(shop_id)).cipher
         _log.info("tiktok.cipher.fetched", shop_id=shop_id)
-        return match.cipher
+        return cipher
 
     @asynccontextmanager
     async def _port(
@@ -825,6 +845,22 @@ class TikTokApiGateway:
             or None,
             brand_id=listing.brand_id,
         )
+
+
+def _covering(shop_id: str, shops: Sequence[AuthorizedShop]) -> AuthorizedShop:
+    """The shop among those the token covers (Get Authorized Shops 202309); raises
+    ShopNeedsReauthorizationError when it is not one of them."""
+    match = next((s for s in shops if s.id == shop_id), None)
+    if match is None and len(shops) == 1:
+        # The seed's single configured shop may go by a name of ours rather than TikTok's
+        # id; a token that covers exactly one shop leaves no doubt which shop it is.
+        match = shops[0]
+    if match is None:
+        covered = ", ".join(s.id for s in shops) or "none"
+        raise ShopNeedsReauthorizationError(
+            shop_id, f"the access token does not cover this shop (it covers: {covered})"
+        )
+    return match
 
 
 def _unix(when: datetime | None) -> int | None:

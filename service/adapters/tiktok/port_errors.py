@@ -13,6 +13,7 @@ from service.adapters.tiktok.errors import (
     NeedsReauthorization,
     PermissionDeniedError,
     ReauthorizationRequiredError,
+    ShopCipherInvalidError,
     ShopCipherMissingError,
     ShopNeedsReauthorizationError,
     ThrottledError,
@@ -48,6 +49,8 @@ def _lead(exc: TikTokApiError) -> str:
         return "TikTok says the app lacks the permission for this call"
     if isinstance(exc, ShopCipherMissingError):
         return "TikTok did not get the shop's cipher"
+    if isinstance(exc, ShopCipherInvalidError):
+        return "TikTok refused the shop's cipher"
     if isinstance(exc, ThrottledError) or exc.is_throttled:
         return "TikTok is throttling the app"
     if exc.is_server_error:

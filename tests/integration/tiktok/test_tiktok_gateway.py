@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -675,6 +676,112 @@ async def test_the_cipher_is_fetched_once_and_kept(sim: SimControl, tiktok: Tikt
     both = (await sim.tokens(shop_id, other))["access_token"]
     with pytest.raises(AuthorizationRequired, match="does not cover this shop"):
         [p async for p in tiktok.make(StaticTokenProvider(both)).products(f"x-{alias}")]
+
+
+async def cipher_calls(sim: SimControl) -> list[tuple[str, int | None]]:
+    """Each call since the log was cleared: its path and TikTok's code."""
+    return [(r["path"], r["code"]) for r in await sim.requests()]
+
+
+async def test_a_cipher_tiktok_no_longer_knows_is_fetched_again_once_and_kept(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    shop_id = tiktok.shop_id
+    warehouses = "/logistics/202309/warehouses"
+    # TikTok's simulator restarted: the shop has a new cipher, the database keeps the old one.
+    await tiktok.directory.save_cipher(shop_id, "ROW_from-before-the-restart")
+    gateway = tiktok.make()
+    await sim.clear_requests()
+
+    # Concurrent calls meet 106014 at most once each; TikTok is asked for the cipher once.
+    found = await asyncio.gather(*(gateway.warehouses(shop_id) for _ in range(3)))
+    assert all(any(w.is_default for w in answer) for answer in found)
+    log = await cipher_calls(sim)
+    assert 1 <= log.count((warehouses, 106014)) <= 3
+    assert log.count((warehouses, 0)) == 3
+    assert log.count((AUTHORIZED_SHOPS, 0)) == 1
+    assert await tiktok.directory.cipher(shop_id) == tiktok.cipher  # saved for other processes
+
+    # Kept: the next call goes straight through, as do those of a new process.
+    await sim.clear_requests()
+    await gateway.warehouses(shop_id)
+    await tiktok.make().warehouses(shop_id)
+    assert await cipher_calls(sim) == [(warehouses, 0), (warehouses, 0)]
+
+    # TikTok gives the shop another cipher while the gateway runs: a push (image upload,
+    # create) and a pull (pages) go through, the new cipher saved once more.
+    await sim.shop(id=shop_id, cipher="ROW_given-later")
+    await sim.clear_requests()
+    pushed = await gateway.push_product(shop_id, listing(shop_id))
+    pulled = [p async for p in gateway.products(shop_id)]
+    assert [p.external_product_id for p in pulled] == [pushed.external_product_id]
+    assert await tiktok.directory.cipher(shop_id) == "ROW_given-later"
+    assert (await cipher_calls(sim)).count((AUTHORIZED_SHOPS, 0)) == 1
+
+
+async def test_the_connection_check_replaces_a_cipher_tiktok_no_longer_gives(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    await tiktok.directory.save_cipher(tiktok.shop_id, "ROW_from-before-the-restart")
+    gateway = tiktok.make()
+    assert await gateway.check_connection(tiktok.shop_id) is None
+    assert await tiktok.directory.cipher(tiktok.shop_id) == tiktok.cipher
+    await sim.clear_requests()
+    await gateway.warehouses(tiktok.shop_id)
+    assert await cipher_calls(sim) == [("/logistics/202309/warehouses", 0)]
+
+
+class _CipherChangesAgain(httpx.AsyncBaseTransport):
+    """The simulator over HTTP, where the shop gets yet another cipher right after each
+    Get Authorized Shops answer: the cipher fetched again is refused again."""
+
+    def __init__(self, sim: SimControl, shop_id: str) -> None:
+        self._http = httpx.AsyncHTTPTransport()
+        self._sim = sim
+        self._shop_id = shop_id
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self._http.handle_async_request(request)
+        if request.url.path == AUTHORIZED_SHOPS:
+            self._sim.sim.world.shops[self._shop_id].cipher = f"ROW_{uuid.uuid4().hex}"
+        return answer
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def test_a_cipher_refused_again_after_fetching_it_is_the_usual_gateway_error(
+    sim: SimControl, tiktok: Tiktok, config: TikTokConfig
+) -> None:
+    shop_id = tiktok.shop_id
+    oauth = TikTokOAuth(config)
+    client = TikTokShopClient(
+        config,
+        StoredTokenProvider(tiktok.directory, oauth),
+        transport=_CipherChangesAgain(sim, shop_id),
+    )
+    gateway = TikTokApiGateway(client, oauth, tiktok.directory)
+    await tiktok.directory.save_cipher(shop_id, "ROW_from-before-the-restart")
+    await sim.clear_requests()
+    try:
+        with pytest.raises(GatewayError) as caught:
+            await gateway.warehouses(shop_id)
+    finally:
+        await gateway.aclose()
+    error = caught.value
+    assert type(error) is GatewayError
+    assert (error.code, error.retryable, bool(error.request_id)) == (106014, False, True)
+    assert re.fullmatch(
+        rf"TikTok refused the shop's cipher \(106014, request {REQUEST_ID}\): "
+        "shop_cipher is invalid",
+        error.message,
+    )
+    # Tried once more with the cipher fetched, not again and again.
+    assert await cipher_calls(sim) == [
+        ("/logistics/202309/warehouses", 106014),
+        (AUTHORIZED_SHOPS, 0),
+        ("/logistics/202309/warehouses", 106014),
+    ]
 
 
 # --- the default shop: a stored authorization beats the static token -----------------------------

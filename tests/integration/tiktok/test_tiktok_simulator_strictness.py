@@ -12,6 +12,7 @@ from tiktok_shop_api.generated.models import SearchProductsRequest
 from service.adapters.tiktok import (
     AccessTokenExpiredError,
     InvalidSignatureError,
+    ShopCipherInvalidError,
     ShopCipherMissingError,
     ShopRef,
     StaticTokenProvider,
@@ -127,6 +128,19 @@ async def test_missing_shop_cipher(make_client: ClientFactory, shop: SeededShop)
     with pytest.raises(ShopCipherMissingError) as caught:
         await make_client().product_detail(ShopRef(shop.ref.shop_id, ""), "1")
     assert caught.value.code == 106013
+
+
+async def test_a_cipher_tiktok_does_not_know_for_the_token_is_invalid(
+    make_client: ClientFactory, shop: SeededShop, sim: SimControl
+) -> None:
+    # A cipher TikTok never gave (one from before a restart), and another shop's real cipher
+    # that the token does not cover: both are TikTok's 106014, HTTP 400.
+    other = await sim.shop(name="Another seller's shop")
+    for cipher in ("ROW_stale-cipher-from-before", other["cipher"]):
+        with pytest.raises(ShopCipherInvalidError) as caught:
+            await make_client().product_detail(ShopRef(shop.ref.shop_id, cipher), "1")
+        assert (caught.value.code, caught.value.http_status) == (106014, 400)
+        assert caught.value.message == "shop_cipher is invalid"
 
 
 async def test_unknown_and_expired_tokens(
