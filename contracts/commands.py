@@ -5,8 +5,9 @@ reply (see `replies`) comes back on `reply_to` with the same correlation id. `sh
 shop; without it the service's default shop is meant.
 """
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
+from iso4217 import Currency as Iso4217
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -40,7 +41,27 @@ Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
 ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 Price = Annotated[int, Field(ge=0, le=MAX_MINOR_UNITS, description="minor units of `currency`")]
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY, description="units")]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+#: ISO 4217's currencies that have a minor unit, from the same `iso4217` table the money code
+#: reads its exponents from: a price in any other code could be neither converted nor shown.
+CURRENCY_CODES: Final[frozenset[str]] = frozenset(
+    currency.code for currency in Iso4217 if currency.exponent is not None
+)
+
+
+def _iso_4217(code: str) -> str:
+    if code not in CURRENCY_CODES:
+        raise ValueError(
+            f"{code} is not an ISO 4217 currency with a minor unit (USD, EUR, JPY, ...)"
+        )
+    return code
+
+
+CurrencyCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code with a minor unit"),
+    AfterValidator(_iso_4217),
+]
 
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)

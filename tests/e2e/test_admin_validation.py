@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from contracts import commands as c
 from contracts.client import AdminClient
 from contracts.replies import ErrorReply
+from service.domain.money import CURRENCY_EXPONENTS
 from service.entrypoints.admin_http.routes import ROUTES
 from service.settings import Settings
 
@@ -343,3 +344,68 @@ async def test_metadata_holding_an_integer_too_big_to_store_is_refused(
     assert [f.field for f in reply.fields] == ["metadata"], reply
     db = mongo[settings.mongodb_database]
     assert await db["listings"].count_documents({"shop_id": shop}) == 0
+
+
+# --- currencies: ISO 4217's, as the money code knows them ----------------------------------------
+
+#: Three letters that are no ISO 4217 code, and ISO 4217 codes without a minor unit (no price).
+NOT_CURRENCIES = ["ZZZ", "ABC", "XXX", "XAU"]
+CURRENCY_REQUESTS = [
+    ("listings.create", "/listings/create", {"localProductId": "p", "title": "t"}),
+    ("listings.update", "/listings/{id}/update", {}),
+    ("listings.setPrice", "/listings/{id}/price", {"price": 100}),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "path", "fields"), CURRENCY_REQUESTS, ids=[r[0] for r in CURRENCY_REQUESTS]
+)
+async def test_a_currency_iso_4217_does_not_price_in_is_refused(
+    admin: AdminClient,
+    admin_http: httpx.AsyncClient,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    settings: Settings,
+    shop: str,
+    command: str,
+    path: str,
+    fields: dict[str, Any],
+) -> None:
+    created = await admin_http.post(
+        "/admin/tiktok-shop/listings/create",
+        json={"shopId": shop, "localProductId": "kept", "title": "Mug", "price": 100},
+    )
+    listing = created.json()["listing"]
+    db = mongo[settings.mongodb_database]
+    url = "/admin/tiktok-shop" + path.replace("{id}", listing["id"])
+    for currency in NOT_CURRENCIES:
+        body = {"shopId": shop, **fields, "currency": currency}
+        answer = await admin_http.post(url, json=body)
+        assert answer.status_code == 400, (currency, answer.text)
+        assert [f["field"] for f in answer.json()["fields"]] == ["currency"], answer.text
+        assert "ISO 4217" in answer.json()["fields"][0]["message"]
+        body = {"command": command, "id": listing["id"], **body}
+        if command == "listings.create":
+            del body["id"]
+        raw = await admin.send(json.dumps(body).encode())
+        assert raw is not None
+        reply = ErrorReply.model_validate(raw.payload)
+        assert reply.code == "validation_failed", reply
+        assert [f.field for f in reply.fields] == ["currency"], reply
+    stored = await db["listings"].find({"shop_id": shop}).to_list()
+    assert [(d["local_product_id"], d["currency"]) for d in stored] == [("kept", "USD")]
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "KWD", "IDR", "EUR"])
+async def test_an_iso_4217_currency_is_taken(
+    admin_http: httpx.AsyncClient, shop: str, currency: str
+) -> None:
+    answer = await admin_http.post(
+        "/admin/tiktok-shop/listings/create",
+        json={"shopId": shop, "localProductId": "p", "title": "t", "currency": currency},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["listing"]["currency"] == currency
+
+
+def test_the_commands_take_exactly_the_currencies_the_money_code_converts() -> None:
+    assert set(CURRENCY_EXPONENTS) == c.CURRENCY_CODES

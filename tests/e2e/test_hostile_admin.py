@@ -137,7 +137,7 @@ def _plausible(name: str, known_ids: list[str]) -> st.SearchStrategy[Any]:
         "limit": st.one_of(st.integers(-1, 120), huge_integers),
         "price": st.one_of(st.integers(-1, 10**12), huge_integers),
         "quantity": st.one_of(st.integers(-1, 2_000_000_000), huge_integers),
-        "currency": st.sampled_from(["USD", "EUR", "JPY", "KWD", "usd", "XXX"]),
+        "currency": st.sampled_from(["USD", "EUR", "JPY", "KWD", "usd", "XXX", "ZZZ"]),
         "imageUrl": st.sampled_from(["https://x.example/a.png", "ftp://x", "javascript:x()"]),
         "trackingUrl": st.sampled_from(["https://t.example/1", "mailto:x", ""]),
         "metadata": st.dictionaries(
