@@ -19,7 +19,7 @@ from contracts.entities import (
     ProductAttribute,
     SyncStatus,
 )
-from contracts.text import CleanLine, CleanText
+from contracts.text import Chars, CleanLine, CleanText
 from contracts.wire import WireModel
 
 #: The last page a listing serves: 1,000,000 pages of 100 rows, far beyond any shop, and a
@@ -101,8 +101,8 @@ def _storable_integers(value: Any) -> None:
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_metadata_keys)]
-Title = Annotated[CleanLine, Field(max_length=500)]
-Description = Annotated[CleanText, Field(max_length=5000)]
+Title = Annotated[CleanLine, Chars(max_length=500)]
+Description = Annotated[CleanText, Chars(max_length=5000)]
 
 
 def _non_empty(value: str) -> str:
@@ -112,8 +112,8 @@ def _non_empty(value: str) -> str:
 
 
 RequiredTitle = Annotated[Title, AfterValidator(_non_empty)]
-ProductId = Annotated[CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)]
-ExternalProductId = Annotated[CleanLine, Field(max_length=200)]
+ProductId = Annotated[CleanLine, AfterValidator(_non_empty), Chars(min_length=1, max_length=200)]
+ExternalProductId = Annotated[CleanLine, Chars(max_length=200)]
 TikTokId = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[0-9A-Za-z_-]+$")]
 Attributes = Annotated[list[ProductAttribute], Field(max_length=100)]
 
@@ -232,7 +232,7 @@ class ListCategories(Command):
     """TikTok's category tree for the shop (flat; `parentId` "0" for roots)."""
 
     command: Literal["categories.list"] = "categories.list"
-    keyword: Annotated[CleanLine, Field(max_length=100)] | None = None
+    keyword: Annotated[CleanLine, Chars(max_length=100)] | None = None
 
 
 class GetCategoryAttributes(Command):
@@ -276,7 +276,7 @@ class UpdateOrderStatus(Command):
     command: Literal["orders.updateStatus"] = "orders.updateStatus"
     id: Id
     status: OrderStatus
-    tracking_number: Annotated[CleanLine, Field(min_length=1, max_length=200)] | None = None
+    tracking_number: Annotated[CleanLine, Chars(min_length=1, max_length=200)] | None = None
     tracking_url: Url | None = None
 
 
@@ -317,9 +317,9 @@ class GetSettings(Command):
 # --- order lifecycle: webhooks, reconciliation, seller decisions ------------------------------
 
 Reason = Annotated[str, Field(min_length=1, max_length=200, description="a reason's `name`")]
-Comment = Annotated[CleanText, Field(max_length=500)]
+Comment = Annotated[CleanText, Chars(max_length=500)]
 TrackingNumber = Annotated[
-    CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)
+    CleanLine, AfterValidator(_non_empty), Chars(min_length=1, max_length=200)
 ]
 
 
@@ -452,7 +452,7 @@ class ShipOrder(Command):
     command: Literal["orders.ship"] = "orders.ship"
     id: Id
     tracking_number: TrackingNumber
-    carrier: Annotated[CleanLine, Field(min_length=1, max_length=100)] | None = None
+    carrier: Annotated[CleanLine, Chars(min_length=1, max_length=100)] | None = None
     shipping_provider_id: Id | None = None
     package_id: Id | None = None
     tracking_url: Url | None = None

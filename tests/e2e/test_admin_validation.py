@@ -409,3 +409,90 @@ async def test_an_iso_4217_currency_is_taken(
 
 def test_the_commands_take_exactly_the_currencies_the_money_code_converts() -> None:
     assert set(CURRENCY_EXPONENTS) == c.CURRENCY_CODES
+
+
+# --- text limits: the answer counts characters ---------------------------------------------------
+
+
+def text_limits(command_type: type[c.Command]) -> list[tuple[str, int]]:
+    """The command's text fields (top level) with their greatest length, from its JSON schema."""
+    found = []
+    for alias, schema in command_type.model_json_schema()["properties"].items():
+        for option in schema.get("anyOf", [schema]):
+            if option.get("type") == "string" and "maxLength" in option:
+                found.append((alias, option["maxLength"]))
+    return found
+
+
+# `shopId` is the same field on every command: checked on one.
+TEXT_FIELDS = [
+    (t, alias, most)
+    for t in COMMANDS
+    for alias, most in text_limits(t)
+    if alias != "shopId" or t is c.CreateListing
+]
+
+
+def test_the_commands_have_text_fields_to_check() -> None:
+    names = {(t.model_fields["command"].default, a) for t, a, _ in TEXT_FIELDS}
+    assert {("listings.create", "title"), ("orders.ship", "trackingNumber")} <= names
+    assert ("orders.rejectReturn", "comment") in names
+
+
+@pytest.mark.parametrize(
+    ("command_type", "field", "most"),
+    TEXT_FIELDS,
+    ids=[f"{t.model_fields['command'].default} {a}" for t, a, _ in TEXT_FIELDS],
+)
+async def test_text_over_its_limit_is_refused_in_characters_over_kafka(
+    admin: AdminClient, command_type: type[c.Command], field: str, most: int
+) -> None:
+    body = {"command": command_type.model_fields["command"].default, field: "x" * (most + 1)}
+    raw = await admin.send(json.dumps(body).encode())
+    assert raw is not None
+    reply = ErrorReply.model_validate(raw.payload)
+    assert reply.code == "validation_failed", reply
+    said = [f.message for f in reply.fields if f.field == field]
+    assert said == [f"String should have at most {most} characters"], reply
+
+
+TEXT_ROUTES = [
+    (methods[0], path, source, alias, most)
+    for methods, path, command_type, source in ROUTES
+    if source != "path"
+    for alias, most in text_limits(command_type)
+    if f"{{{alias}}}" not in path and (alias != "shopId" or command_type is c.CreateListing)
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "source", "field", "most"),
+    TEXT_ROUTES,
+    ids=[f"{m} {p} {f}" for m, p, _, f, _ in TEXT_ROUTES],
+)
+async def test_text_over_its_limit_is_refused_in_characters_on_every_admin_path(
+    admin_http: httpx.AsyncClient, method: str, path: str, source: str, field: str, most: int
+) -> None:
+    url = "/admin/tiktok-shop" + re.sub(r"{\w+}", "x", path)
+    sent = {field: "x" * (most + 1)}
+    if source == "query":
+        answer = await admin_http.request(method, url, params=sent)
+    else:
+        answer = await admin_http.request(method, url, json=sent)
+    assert answer.status_code == 400, answer.text
+    said = [f["message"] for f in answer.json()["fields"] if f["field"] == field]
+    assert said == [f"String should have at most {most} characters"], answer.text
+
+
+async def test_a_title_of_501_characters_gets_the_answer_the_readme_shows(
+    admin_http: httpx.AsyncClient,
+) -> None:
+    answer = await admin_http.post(
+        "/admin/tiktok-shop/listings/create", json={"localProductId": "p", "title": "x" * 501}
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "Invalid title",
+        "code": "validation_failed",
+        "fields": [{"field": "title", "message": "String should have at most 500 characters"}],
+    }
