@@ -5,12 +5,12 @@ reply (see `replies`) comes back on `reply_to` with the same correlation id. `sh
 shop; without it the service's default shop is meant.
 """
 
-from typing import Annotated, Any, Final, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from iso4217 import Currency as Iso4217
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic.alias_generators import to_camel
 
+from contracts.amounts import CurrencyCode, MinorUnits, Quantity, refuse_unstorable_integers
 from contracts.entities import (
     JobKind,
     JobStatus,
@@ -25,43 +25,15 @@ from contracts.wire import WireModel
 #: The last page a listing serves: 1,000,000 pages of 100 rows, far beyond any shop, and a
 #: skip ((page - 1) * limit) the local database reads right (it takes skip as a 32-bit number).
 MAX_PAGE = 1_000_000
-#: The largest amount taken, in minor units (15 digits): it fits the database's 64-bit integers
-#: with room for totals, and stays exact as a number in the admin page's JavaScript.
-MAX_MINOR_UNITS = 999_999_999_999_999
-#: The most units of a listing in one warehouse taken by hand.
-MAX_QUANTITY = 1_000_000_000
-#: The range of an integer the database stores (BSON's int64); larger ones cannot be written.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-# Every integer a command takes is bounded here, so that an integer the database cannot store
-# (or a page it cannot skip to) is refused as `validation_failed` before anything runs.
+# Every integer a command takes is bounded (here and in `contracts.amounts`), so that an integer
+# the database cannot store (or a page it cannot skip to) is refused as `validation_failed`
+# before anything runs.
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="1-based page number")]
 Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
 ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
-Price = Annotated[int, Field(ge=0, le=MAX_MINOR_UNITS, description="minor units of `currency`")]
-Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY, description="units")]
-
-#: ISO 4217's currencies that have a minor unit, from the same `iso4217` table the money code
-#: reads its exponents from: a price in any other code could be neither converted nor shown.
-CURRENCY_CODES: Final[frozenset[str]] = frozenset(
-    currency.code for currency in Iso4217 if currency.exponent is not None
-)
-
-
-def _iso_4217(code: str) -> str:
-    if code not in CURRENCY_CODES:
-        raise ValueError(
-            f"{code} is not an ISO 4217 currency with a minor unit (USD, EUR, JPY, ...)"
-        )
-    return code
-
-
-CurrencyCode = Annotated[
-    str,
-    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code with a minor unit"),
-    AfterValidator(_iso_4217),
-]
+Price = MinorUnits
 
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -81,23 +53,8 @@ Url = Annotated[str, Field(max_length=2000), AfterValidator(_http_url)]
 def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > 100:
         raise ValueError("metadata may hold at most 100 keys")
-    _storable_integers(value)
+    refuse_unstorable_integers(value, "metadata")
     return value
-
-
-def _storable_integers(value: Any) -> None:
-    """Refuse an integer anywhere inside `value` that the database cannot store (64-bit)."""
-    pending = [value]
-    while pending:  # no recursion: the JSON reader already bounds the nesting
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, int) and not INT64_MIN <= item <= INT64_MAX:
-            raise ValueError(
-                f"metadata integers must lie between {INT64_MIN} and {INT64_MAX} (64-bit)"
-            )
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_metadata_keys)]

@@ -10,6 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from contracts import commands as c
+from contracts.amounts import CURRENCY_CODES
 from contracts.client import AdminClient
 from contracts.replies import ErrorReply
 from service.domain.money import CURRENCY_EXPONENTS
@@ -408,7 +409,7 @@ async def test_an_iso_4217_currency_is_taken(
 
 
 def test_the_commands_take_exactly_the_currencies_the_money_code_converts() -> None:
-    assert set(CURRENCY_EXPONENTS) == c.CURRENCY_CODES
+    assert set(CURRENCY_EXPONENTS) == CURRENCY_CODES
 
 
 # --- text limits: the answer counts characters ---------------------------------------------------

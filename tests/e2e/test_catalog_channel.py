@@ -3,6 +3,7 @@ reach TikTok (the simulator, over real HTTP) with TikTok's light calls, coalesce
 hand through the admin API; warehouses, categories and attributes; audits and stock webhooks
 pushed by the simulator through the ingress; a restart pushes what was stored."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -216,6 +217,42 @@ async def test_changes_that_can_never_apply_are_set_aside_and_change_nothing(
     assert await eventually(
         lambda: tiktok_stock(sw, listing["externalProductId"]), until=lambda got: got[MAIN] == 9
     )
+
+
+async def test_changes_with_integers_the_database_cannot_store_are_set_aside_at_once(
+    sw: SimWorker,
+) -> None:
+    listing = await pushed_listing(sw)
+    product = listing["localProductId"]
+    settings = sw.worker.settings
+    now = datetime.now(UTC).isoformat()
+    common = {"localProductId": product, "occurredAt": now}
+    stock = {**common, "type": "inventory.changed", "warehouseId": "wh-main"}
+    price = {**common, "type": "price.changed", "currency": "USD"}
+    huge = [
+        {**stock, "eventId": "q", "quantity": 2**63, "version": 1},
+        {**stock, "eventId": "v", "quantity": 5, "version": 2**63},
+        {**price, "eventId": "a", "amount": 10**30, "version": 1},
+    ]
+    async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
+        await publish(
+            sw,
+            [(product.encode(), json.dumps(event).encode()) for event in huge]
+            + [stock_change(product, 7, version=4)],  # the one good change, after the others
+        )
+        await dead.wait_for(lambda v: v.get("localProductId") == product, count=len(huge))
+        reasons = [
+            dict(r.headers)["x-failure-reason"].decode()
+            for r in dead.records
+            if r.key == product.encode()
+        ]
+    assert [reason.split(":")[0] for reason in reasons] == ["unreadable"] * len(huge), reasons
+    stored = await eventually(
+        lambda: listing_of(sw, listing["id"]),
+        until=lambda got: got["stock"][0]["quantity"] == 7,
+    )
+    assert stored["stock"][0]["version"] == 4
+    assert (stored["price"], stored["currency"]) == (1299, "USD")
 
 
 async def test_stock_and_price_by_hand_and_a_price_that_waits_for_the_audit(
