@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from contracts.amounts import MinorUnits, Quantity, Version
+from contracts.amounts import CurrencyCode, MinorUnits, Quantity, Version
 from contracts.wire import WireModel
 
 _Id = Annotated[str, Field(min_length=1, max_length=200)]
@@ -55,7 +55,7 @@ class PriceChanged(PlatformChange):
 
     type: Literal["price.changed"] = "price.changed"
     amount: MinorUnits = Field(gt=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    currency: CurrencyCode
 
 
 PlatformEvent = Annotated[InventoryChanged | PriceChanged, Field(discriminator="type")]

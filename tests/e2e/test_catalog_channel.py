@@ -219,7 +219,7 @@ async def test_changes_that_can_never_apply_are_set_aside_and_change_nothing(
     )
 
 
-async def test_changes_with_integers_the_database_cannot_store_are_set_aside_at_once(
+async def test_changes_with_integers_too_big_to_store_or_no_currency_are_set_aside_at_once(
     sw: SimWorker,
 ) -> None:
     listing = await pushed_listing(sw)
@@ -233,6 +233,8 @@ async def test_changes_with_integers_the_database_cannot_store_are_set_aside_at_
         {**stock, "eventId": "q", "quantity": 2**63, "version": 1},
         {**stock, "eventId": "v", "quantity": 5, "version": 2**63},
         {**price, "eventId": "a", "amount": 10**30, "version": 1},
+        {**price, "eventId": "c", "amount": 100, "currency": "ZZZ", "version": 1},
+        {**price, "eventId": "x", "amount": 100, "currency": "XXX", "version": 1},
     ]
     async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
         await publish(
