@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, model_validator
 from pydantic.alias_generators import to_camel
 
+from contracts.amounts import CurrencyCode, MinorUnits, Quantity, refuse_unstorable_integers
 from contracts.entities import (
     JobKind,
     JobStatus,
@@ -18,15 +19,21 @@ from contracts.entities import (
     ProductAttribute,
     SyncStatus,
 )
-from contracts.text import CleanLine, CleanText
+from contracts.text import Chars, CleanLine, CleanText
 from contracts.wire import WireModel
 
+#: The last page a listing serves: 1,000,000 pages of 100 rows, far beyond any shop, and a
+#: skip ((page - 1) * limit) the local database reads right (it takes skip as a 32-bit number).
+MAX_PAGE = 1_000_000
+
+# Every integer a command takes is bounded (here and in `contracts.amounts`), so that an integer
+# the database cannot store (or a page it cannot skip to) is refused as `validation_failed`
+# before anything runs.
 Id = Annotated[str, Field(min_length=1, max_length=200)]
-Page = Annotated[int, Field(ge=1, description="1-based page number")]
+Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="1-based page number")]
 Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
 ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
-Price = Annotated[int, Field(ge=0, description="minor units of `currency`")]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Price = MinorUnits
 
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -46,12 +53,13 @@ Url = Annotated[str, Field(max_length=2000), AfterValidator(_http_url)]
 def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > 100:
         raise ValueError("metadata may hold at most 100 keys")
+    refuse_unstorable_integers(value, "metadata")
     return value
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_metadata_keys)]
-Title = Annotated[CleanLine, Field(max_length=500)]
-Description = Annotated[CleanText, Field(max_length=5000)]
+Title = Annotated[CleanLine, Chars(max_length=500)]
+Description = Annotated[CleanText, Chars(max_length=5000)]
 
 
 def _non_empty(value: str) -> str:
@@ -61,8 +69,8 @@ def _non_empty(value: str) -> str:
 
 
 RequiredTitle = Annotated[Title, AfterValidator(_non_empty)]
-ProductId = Annotated[CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)]
-ExternalProductId = Annotated[CleanLine, Field(max_length=200)]
+ProductId = Annotated[CleanLine, AfterValidator(_non_empty), Chars(min_length=1, max_length=200)]
+ExternalProductId = Annotated[CleanLine, Chars(max_length=200)]
 TikTokId = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[0-9A-Za-z_-]+$")]
 Attributes = Annotated[list[ProductAttribute], Field(max_length=100)]
 
@@ -158,7 +166,7 @@ class SetStock(Command):
     command: Literal["listings.setStock"] = "listings.setStock"
     id: Id
     warehouse_id: Id
-    quantity: int = Field(ge=0, le=1_000_000_000, description="units for sale now")
+    quantity: Quantity = Field(description="units for sale now")
 
 
 class SetPrice(Command):
@@ -167,7 +175,7 @@ class SetPrice(Command):
 
     command: Literal["listings.setPrice"] = "listings.setPrice"
     id: Id
-    price: int = Field(gt=0, description="minor units of `currency`")
+    price: Price = Field(gt=0)
     currency: CurrencyCode | None = Field(default=None, description="the listing's if absent")
 
 
@@ -181,7 +189,7 @@ class ListCategories(Command):
     """TikTok's category tree for the shop (flat; `parentId` "0" for roots)."""
 
     command: Literal["categories.list"] = "categories.list"
-    keyword: Annotated[CleanLine, Field(max_length=100)] | None = None
+    keyword: Annotated[CleanLine, Chars(max_length=100)] | None = None
 
 
 class GetCategoryAttributes(Command):
@@ -225,7 +233,7 @@ class UpdateOrderStatus(Command):
     command: Literal["orders.updateStatus"] = "orders.updateStatus"
     id: Id
     status: OrderStatus
-    tracking_number: Annotated[CleanLine, Field(min_length=1, max_length=200)] | None = None
+    tracking_number: Annotated[CleanLine, Chars(min_length=1, max_length=200)] | None = None
     tracking_url: Url | None = None
 
 
@@ -266,9 +274,9 @@ class GetSettings(Command):
 # --- order lifecycle: webhooks, reconciliation, seller decisions ------------------------------
 
 Reason = Annotated[str, Field(min_length=1, max_length=200, description="a reason's `name`")]
-Comment = Annotated[CleanText, Field(max_length=500)]
+Comment = Annotated[CleanText, Chars(max_length=500)]
 TrackingNumber = Annotated[
-    CleanLine, Field(min_length=1, max_length=200), AfterValidator(_non_empty)
+    CleanLine, AfterValidator(_non_empty), Chars(min_length=1, max_length=200)
 ]
 
 
@@ -401,7 +409,7 @@ class ShipOrder(Command):
     command: Literal["orders.ship"] = "orders.ship"
     id: Id
     tracking_number: TrackingNumber
-    carrier: Annotated[CleanLine, Field(min_length=1, max_length=100)] | None = None
+    carrier: Annotated[CleanLine, Chars(min_length=1, max_length=100)] | None = None
     shipping_provider_id: Id | None = None
     package_id: Id | None = None
     tracking_url: Url | None = None

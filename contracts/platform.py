@@ -9,6 +9,9 @@ TikTok's light calls: inventory update per warehouse, price update (active produ
 applied for that product (and warehouse, for stock) is stale and changes nothing, so redelivered
 and reordered messages end in the same state. Use any number that grows with every change of the
 record: its revision, or the time of the change in milliseconds.
+
+Every integer is bounded (`contracts.amounts`): a change carrying one the database could not
+store is set aside as unreadable at once, instead of failing its batch again and again.
 """
 
 from datetime import datetime
@@ -16,11 +19,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from contracts.amounts import CurrencyCode, MinorUnits, Quantity, Version
 from contracts.wire import WireModel
 
 _Id = Annotated[str, Field(min_length=1, max_length=200)]
-#: The largest integer MongoDB stores (a signed 64-bit int): beyond it a change is unreadable.
-MAX_INT64 = 2**63 - 1
 
 
 class PlatformChange(WireModel):
@@ -31,7 +33,7 @@ class PlatformChange(WireModel):
         default=None,
         description="the platform's SKU; a listing carries one SKU, named like its product",
     )
-    version: int = Field(ge=0, le=MAX_INT64, description="grows with every change of the record")
+    version: Version = Field(description="grows with every change of the record")
     occurred_at: datetime = Field(description="when the platform made the change (UTC)")
 
 
@@ -45,15 +47,15 @@ class InventoryChanged(PlatformChange):
 
     type: Literal["inventory.changed"] = "inventory.changed"
     warehouse_id: _Id
-    quantity: int = Field(ge=0, le=MAX_INT64, description="units for sale now (not a delta)")
+    quantity: Quantity = Field(description="units for sale now (not a delta)")
 
 
 class PriceChanged(PlatformChange):
     """`price.changed`: the product's selling price."""
 
     type: Literal["price.changed"] = "price.changed"
-    amount: int = Field(gt=0, le=MAX_INT64, description="minor units of `currency`")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    amount: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
 
 
 PlatformEvent = Annotated[InventoryChanged | PriceChanged, Field(discriminator="type")]

@@ -1,9 +1,12 @@
 """Text fields cleaned as the seed cleans them: no markup and no control characters survive."""
 
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 _TAG = re.compile(r"<[^>]*>")
 # Control characters other than tab, newline and carriage return (kept for descriptions).
@@ -25,3 +28,40 @@ def _clean_line(value: str) -> str:
 CleanLine = Annotated[str, AfterValidator(_clean_line)]
 #: Multi-line text: markup and control characters removed, line breaks kept.
 CleanText = Annotated[str, AfterValidator(clean_text)]
+
+
+@dataclass(frozen=True)
+class Chars:
+    """The length cleaned text may have, in characters, counted once it is cleaned.
+
+    `Annotated[CleanLine, Chars(max_length=500)]`. pydantic's own `max_length` cannot reach a
+    string that a validator already changed and then speaks of items ("Value should have at
+    most 500 items after validation"); this refuses with the answer of a plain string limit
+    (`string_too_long`: "String should have at most 500 characters") and keeps `minLength` and
+    `maxLength` in the JSON schema.
+    """
+
+    min_length: int = 0
+    max_length: int | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if self.min_length:
+            json_schema["minLength"] = self.min_length
+        if self.max_length is not None:
+            json_schema["maxLength"] = self.max_length
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if len(value) < self.min_length:
+            raise PydanticKnownError("string_too_short", {"min_length": self.min_length})
+        if self.max_length is not None and len(value) > self.max_length:
+            raise PydanticKnownError("string_too_long", {"max_length": self.max_length})
+        return value

@@ -48,6 +48,12 @@ def configure(level: str = "INFO", *, json: bool = False) -> None:
     # PyMongo's DEBUG lines hold whole command documents and replies, a shop's access and
     # refresh tokens among them: never below INFO, whatever LOG_LEVEL asks.
     logging.getLogger("pymongo").setLevel(max(logging.INFO, root.level))
+    # httpx writes a line per request at INFO (every TikTok call, hundreds a minute under load)
+    # and httpcore its connection steps at DEBUG: heard only when LOG_LEVEL asks for DEBUG.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else max(logging.WARNING, root.level)
+        )
     structlog.configure(
         # Lines below the level are dropped first, before any processor runs: a DEBUG line in
         # a hot path then costs next to nothing.

@@ -50,6 +50,14 @@ RAW_TRAPS = [
     Raw("1.5e-400"),
 ]
 
+#: Integers at and past the ends of a signed 64-bit integer, what the database stores: JSON
+#: carries them, Python reads them, and the database driver cannot write them.
+huge_integers = st.one_of(
+    st.sampled_from([2**63 - 1, 2**63, -(2**63) - 1, 10**20, 10**30]),
+    st.integers(min_value=2**63, max_value=2**80),
+    st.integers(min_value=-(2**80), max_value=-(2**63) - 1),
+)
+
 texts = st.one_of(
     st.text(max_size=20),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=20),

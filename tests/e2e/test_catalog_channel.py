@@ -281,6 +281,44 @@ async def test_changes_that_can_never_apply_are_set_aside_and_change_nothing(
     )
 
 
+async def test_changes_with_integers_too_big_to_store_or_no_currency_are_set_aside_at_once(
+    sw: SimWorker,
+) -> None:
+    listing = await pushed_listing(sw)
+    product = listing["localProductId"]
+    settings = sw.worker.settings
+    now = datetime.now(UTC).isoformat()
+    common = {"localProductId": product, "occurredAt": now}
+    stock = {**common, "type": "inventory.changed", "warehouseId": "wh-main"}
+    price = {**common, "type": "price.changed", "currency": "USD"}
+    huge = [
+        {**stock, "eventId": "q", "quantity": 2**63, "version": 1},
+        {**stock, "eventId": "v", "quantity": 5, "version": 2**63},
+        {**price, "eventId": "a", "amount": 10**30, "version": 1},
+        {**price, "eventId": "c", "amount": 100, "currency": "ZZZ", "version": 1},
+        {**price, "eventId": "x", "amount": 100, "currency": "XXX", "version": 1},
+    ]
+    async with TopicReader(settings.kafka_bootstrap_servers, settings.topic_dead_letter) as dead:
+        await publish(
+            sw,
+            [(product.encode(), json.dumps(event).encode()) for event in huge]
+            + [stock_change(product, 7, version=4)],  # the one good change, after the others
+        )
+        await dead.wait_for(lambda v: v.get("localProductId") == product, count=len(huge))
+        reasons = [
+            dict(r.headers)["x-failure-reason"].decode()
+            for r in dead.records
+            if r.key == product.encode()
+        ]
+    assert [reason.split(":")[0] for reason in reasons] == ["unreadable"] * len(huge), reasons
+    stored = await eventually(
+        lambda: listing_of(sw, listing["id"]),
+        until=lambda got: got["stock"][0]["quantity"] == 7,
+    )
+    assert stored["stock"][0]["version"] == 4
+    assert (stored["price"], stored["currency"]) == (1299, "USD")
+
+
 async def test_stock_and_price_by_hand_and_a_price_that_waits_for_the_audit(
     sw: SimWorker,
 ) -> None:

@@ -32,7 +32,15 @@ from service.entrypoints.admin_http.routes import ROUTES
 from service.entrypoints.worker.asgi import ADMIN_PREFIX, worker_app
 from tests import factories
 from tests.conftest import make_settings
-from tests.hostile import nested, not_objects, render, texts, values, with_changes
+from tests.hostile import (
+    huge_integers,
+    nested,
+    not_objects,
+    render,
+    texts,
+    values,
+    with_changes,
+)
 from tests.support import serve, store
 
 pytestmark = pytest.mark.integration
@@ -125,13 +133,16 @@ def _plausible(name: str, known_ids: list[str]) -> st.SearchStrategy[Any]:
         "id": st.one_of(st.sampled_from(known_ids), words),
         "localProductId": st.one_of(st.sampled_from(["p-1", "p-2"]), words),
         "externalProductId": st.one_of(st.sampled_from(["1729", ""]), words),
-        "page": st.integers(-1, 50),
-        "limit": st.integers(-1, 120),
-        "price": st.integers(-1, 10**12),
-        "currency": st.sampled_from(["USD", "EUR", "JPY", "KWD", "usd", "XXX"]),
+        "page": st.one_of(st.integers(-1, 50), huge_integers),
+        "limit": st.one_of(st.integers(-1, 120), huge_integers),
+        "price": st.one_of(st.integers(-1, 10**12), huge_integers),
+        "quantity": st.one_of(st.integers(-1, 2_000_000_000), huge_integers),
+        "currency": st.sampled_from(["USD", "EUR", "JPY", "KWD", "usd", "XXX", "ZZZ"]),
         "imageUrl": st.sampled_from(["https://x.example/a.png", "ftp://x", "javascript:x()"]),
         "trackingUrl": st.sampled_from(["https://t.example/1", "mailto:x", ""]),
-        "metadata": st.dictionaries(texts, st.one_of(st.none(), st.integers(), texts)),
+        "metadata": st.dictionaries(
+            texts, st.one_of(st.none(), st.integers(), huge_integers, texts), max_size=5
+        ),
         "ids": st.lists(st.sampled_from(["0:0", "0:1", "99:1", "x"]), max_size=3),
         "status": st.sampled_from(["draft", "active", "pending", "shipped", "delivered", "zzz"]),
         "syncStatus": st.sampled_from(["pending", "synced", "failed", "zzz"]),
@@ -186,6 +197,9 @@ EXPLICIT_COMMANDS = [
     b'{"command":"listings.list","limit":' + b"9" * 5000 + b"}",
     b'{"command":"deadLetters.replay","all":true,"ids":["0:1"]}',
     b'{"command":"deadLetters.get","id":"0:99999999999999999999"}',
+    b'{"command":"listings.create","localProductId":"p","title":"x","price":9223372036854775808}',
+    b'{"command":"listings.list","page":100000000000000000000}',
+    b'{"command":"listings.create","localProductId":"p","title":"x","metadata":{"n":[10000000000000000000]}}',
 ]
 
 
@@ -236,7 +250,12 @@ def requests(draw: st.DrawFn, known_ids: list[str]) -> tuple[str, str, dict[str,
     query = draw(
         st.dictionaries(
             st.one_of(st.sampled_from(names), st.sampled_from(names), texts),
-            st.one_of(texts, st.integers(-5, 500).map(str), st.sampled_from(known_ids)),
+            st.one_of(
+                texts,
+                st.integers(-5, 500).map(str),
+                huge_integers.map(str),
+                st.sampled_from(known_ids),
+            ),
             max_size=3,
         )
     )
@@ -258,10 +277,25 @@ def requests(draw: st.DrawFn, known_ids: list[str]) -> tuple[str, str, dict[str,
 
 @EXAMPLES
 @given(data=st.data())
+@example(data=None)  # the explicit cases below, once each
 async def test_hostile_requests_on_every_admin_path_never_get_a_5xx_and_a_refusal_writes_nothing(
-    admin: Admin, data: st.DataObject
+    admin: Admin, data: st.DataObject | None
 ) -> None:
-    method, path, sent = data.draw(requests(admin.known_ids))
+    if data is None:
+        for method, path, sent in EXPLICIT_REQUESTS:
+            await _one_request(admin, method, ADMIN_PREFIX + path, sent)
+        return
+    await _one_request(admin, *data.draw(requests(admin.known_ids)))
+
+
+EXPLICIT_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/listings/create", {"json": {"localProductId": "p", "title": "x", "price": 10**30}}),
+    ("GET", "/listings", {"params": {"page": str(10**20)}}),
+    ("GET", "/orders", {"params": {"page": str(10**20)}}),
+]
+
+
+async def _one_request(admin: Admin, method: str, path: str, sent: dict[str, Any]) -> None:
     before = await snapshot(admin)
     answer = await admin.http.request(method, path, **sent)
     event(f"answered {answer.status_code}")

@@ -394,6 +394,49 @@ async def test_a_bad_request_gets_its_status_and_publishes_nothing(
     await only_the_marker_was_published(ingress)
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
+async def test_another_method_on_the_webhook_path_gets_a_json_405_and_publishes_nothing(
+    ingress: Ingress, http: httpx.AsyncClient, method: str
+) -> None:
+    response = await http.request(
+        method, ingress.url + PATH, headers=tiktok_headers(GOOD), content=GOOD
+    )
+
+    assert response.status_code == 405, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["allow"] == "POST"
+    assert response.json() == {
+        "error": f"{method} is not taken here: this path takes POST only",
+        "code": "method_not_allowed",
+    }
+    await post_marker(http, ingress.url)
+    await only_the_marker_was_published(ingress)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("POST", "/readyz", 405, "method_not_allowed"),
+        ("POST", "/tiktok-shop/webhook", 404, "not_found"),
+        ("GET", "/", 404, "not_found"),
+    ],
+)
+async def test_every_path_and_method_the_ingress_does_not_serve_is_answered_in_json(
+    ingress: Ingress, http: httpx.AsyncClient, method: str, path: str, status: int, code: str
+) -> None:
+    response = await http.request(
+        method, ingress.url + path, headers=tiktok_headers(GOOD), content=GOOD
+    )
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    assert answer["code"] == code
+    assert set(answer) == {"error", "code"}
+    await post_marker(http, ingress.url)
+    await only_the_marker_was_published(ingress)
+
+
 async def test_without_an_app_secret_every_webhook_gets_503_and_nothing_is_published(
     services: dict[str, str], ingress: Ingress, http: httpx.AsyncClient
 ) -> None:

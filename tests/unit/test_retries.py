@@ -1,6 +1,8 @@
 """The retry policies end at once when their task is cancelled (a stop), whatever they retry."""
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,13 @@ async def test_a_cancelled_retry_loop_stops_instead_of_trying_again(on: retries.
     await asyncio.wait({task}, timeout=1.0)
     assert task.cancelled(), "the retry loop went on after its task was cancelled"
     assert attempts == 1
+
+
+def test_the_readme_states_the_attempts_the_policies_make() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    stated = re.findall(r"`retries\.([A-Z_]+)`:\s+(\d+)\s+attempts", readme)
+    assert stated, "the README names no policy's attempts"
+    for name, attempts in stated:
+        assert getattr(retries, name).attempts == int(attempts), name
+    # Every count of attempts the README gives is one of those, named by its policy.
+    assert len(re.findall(r"\d+\s+attempts", readme)) == len(stated)

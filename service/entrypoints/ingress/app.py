@@ -5,6 +5,9 @@ from contextlib import asynccontextmanager
 
 from faststream.kafka import KafkaBroker
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from service import stopping
@@ -51,4 +54,23 @@ def ingress_app(
         *metrics_routes(),
         Route(PATH, webhook_endpoint(settings, link), methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_served, 405: _not_served},
+    )
+
+
+async def _not_served(request: Request, exc: Exception) -> Response:
+    """A path or a method the ingress does not serve, answered like every other refusal of the
+    ingress (JSON `{"error", "code"}`) instead of Starlette's plain text; a 405 keeps its
+    `Allow` header."""
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        body = {
+            "error": f"{request.method} is not taken here: this path takes {allowed} only",
+            "code": "method_not_allowed",
+        }
+        return JSONResponse(body, status_code=405, headers=exc.headers)
+    body = {"error": f"No such path: webhooks are sent to POST {PATH}", "code": "not_found"}
+    return JSONResponse(body, status_code=404)
