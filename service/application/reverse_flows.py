@@ -395,8 +395,7 @@ async def on_reverse_webhook(
     shop_id = webhook.delivery.shop_id
     data = webhook.data
     told = webhook_rules.reverse_request(data, webhook.delivery.received_at)
-    found, _ = await orders.read_details(ctx, shop_id, [data.order_id])
-    details = found.get(data.order_id)
+    details = (await orders.read_details(ctx, shop_id, [data.order_id])).found.get(data.order_id)
     if details is not None:
         await orders.apply_remote_order(ctx, shop_id, details)
     searched, why_unknown = await _order_requests(ctx, shop_id, data.order_id)
@@ -446,13 +445,11 @@ async def _order_for(ctx: Context, shop_id: str, external_order_id: str) -> Chan
     order = await ctx.uow.orders.get_by_external(shop_id, external_order_id)
     if order is not None or not ctx.tiktok.enabled(shop_id):
         return order
-    try:
-        found = await ctx.tiktok.order_details(shop_id, [external_order_id])
-    except GatewayError:
+    details = await orders.read_details(ctx, shop_id, [external_order_id])
+    found = details.found.get(external_order_id)
+    if found is None:
         return None
-    if not found:
-        return None
-    await orders.apply_remote_order(ctx, shop_id, found[0])
+    await orders.apply_remote_order(ctx, shop_id, found)
     return await ctx.uow.orders.get_by_external(shop_id, external_order_id)
 
 
