@@ -281,11 +281,21 @@ def seed_order_keys(
 
 
 def _money(value: Any, name: str, currency: str) -> int:
-    """The seed sends money as numbers in major units (19.99); we keep minor units."""
+    """The seed sends money as numbers in major units (19.99); we keep minor units.
+
+    Raises InvalidRequest (the webhook is rejected) for what is not an amount of `currency`:
+    not a number, finer than its minor unit, or beyond `money.MAX_MINOR_UNITS`."""
     try:
-        return to_minor_units(str(Decimal(str(value if value is not None else 0))), currency)
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidRequest(f"{name} is not an amount of money: {value!r}") from exc
+        number = Decimal(str(value if value is not None else 0))
+    except InvalidOperation as exc:
+        raise InvalidRequest(f"{name} is not an amount of money: {str(value)[:40]!r}") from exc
+    # A JSON number arrives as a float (1e20): written in plain digits when it has a sensible
+    # size, so that the reason says what is wrong with it, not that it has an exponent.
+    text = format(number, "f") if abs(number.adjusted()) <= 30 else str(number)
+    try:
+        return to_minor_units(text, currency)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name} is not an amount of {currency} we can keep: {exc}") from exc
 
 
 def _seed_item(item: Any, currency: str) -> OrderItem:
