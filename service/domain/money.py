@@ -54,12 +54,15 @@ def currency_exponent(currency: str) -> int:
     return exponent
 
 
-def to_minor_units(amount: str, currency: str) -> int:
+def to_minor_units(amount: str, currency: str, *, signed: bool = False) -> int:
     """``("12.34", "USD")`` -> ``1234``; ``("1500", "JPY")`` -> ``1500``.
 
     Trailing zeros beyond the currency's precision are fine (``"12.500"`` USD is exact);
     non-zero digits beyond it raise ValueError, and so does an amount beyond
-    `MAX_MINOR_UNITS` in minor units.
+    `MAX_MINOR_UNITS` in minor units. A negative amount raises ValueError unless `signed`:
+    prices, totals, fees and refunds are never below zero (TikTok's order, product and
+    return_refund calls send none), while a finance statement's fees and settlement are
+    (finance 202501 writes what TikTok withheld as ``"-1.78"``).
     """
     text = amount.strip()
     if not _AMOUNT.match(text):
@@ -84,6 +87,8 @@ def to_minor_units(amount: str, currency: str) -> int:
     value: int = int(significant) * 10**shift
     if value > MAX_MINOR_UNITS:
         raise _beyond(amount, code)
+    if sign and not signed:
+        raise ValueError(f"{_shown(amount)} is below zero, which an amount of money never is")
     return -value if sign else value
 
 

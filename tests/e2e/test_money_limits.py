@@ -1,8 +1,8 @@
-"""Amounts of money the service cannot keep as they are (beyond the largest amount taken) are
-refused where money is read, whichever path reads them: the seed's `order.created` and TikTok's
-REFUND_SUCCESS through the whole path (signed HTTP -> ingress -> Kafka -> worker -> database),
-TikTok's orders in a pull and a reconciliation on the simulator. A refusal names the amount and
-why; nothing is half written, and the other records go on."""
+"""Amounts of money the service cannot keep as they are (beyond the largest amount taken, below
+zero) are refused where money is read, whichever path reads them: the seed's `order.created`
+and TikTok's REFUND_SUCCESS through the whole path (signed HTTP -> ingress -> Kafka -> worker ->
+database), TikTok's orders in a pull and a reconciliation on the simulator. A refusal names the
+amount and why; nothing is half written, and the other records go on."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -16,8 +16,9 @@ from service.settings import Settings
 from tests import factories
 from tests.conftest import Outcomes
 from tests.ingress import post_seed, post_tiktok, serve_ingress
+from tests.kafka_tools import events_on
 from tests.sim_worker import SimWorker, sim_worker
-from tests.support import eventually, fresh, store
+from tests.support import events_published, eventually, fresh, store
 
 pytestmark = pytest.mark.integration
 
@@ -41,24 +42,31 @@ async def verdict(outcomes: Outcomes, notification_id: str) -> tuple[str, str]:
     return answer
 
 
+NEGATIVE = "is below zero, which an amount of money never is"
+
+
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "reason"),
     [
-        ("total", "99999999999999999999.99"),
-        ("total", 99999999999999999999.99),  # a JSON number, read as a float (1e20)
-        ("subtotal", "92233720368547758.08"),  # 2**63 cents
-        ("items", [{"title": "Mug", "quantity": 1, "price": "99999999999999999999.99"}]),
+        ("total", "99999999999999999999.99", BEYOND),
+        ("total", 99999999999999999999.99, BEYOND),  # a JSON number, read as a float (1e20)
+        ("subtotal", "92233720368547758.08", BEYOND),  # 2**63 cents
+        ("items", [{"title": "Mug", "price": "99999999999999999999.99"}], BEYOND),
+        ("total", -5, NEGATIVE),
+        ("shippingFee", "-0.01", NEGATIVE),
+        ("items", [{"title": "Mug", "price": -3}], NEGATIVE),
     ],
 )
-async def test_a_seed_order_beyond_the_largest_amount_is_rejected_with_the_reason(
+async def test_a_seed_order_with_an_amount_that_cannot_be_kept_is_rejected_with_the_reason(
     ingress_url: str,
     worker: Worker,
     settings: Settings,
     outcomes: Outcomes,
     field: str,
     value: Any,
+    reason: str,
 ) -> None:
-    external = f"big-{uuid.uuid4().hex[:8]}"
+    external = f"seed-{uuid.uuid4().hex[:8]}"
     payload = {"externalOrderId": external, "currency": "USD", "total": 10, field: value}
     answer = await post_seed(ingress_url, {"type": "order.created", "payload": payload})
     assert answer.status_code == 200, answer.text
@@ -66,12 +74,22 @@ async def test_a_seed_order_beyond_the_largest_amount_is_rejected_with_the_reaso
     assert status == "rejected"
     assert detail.startswith("rejected: ")
     assert "is not an amount of USD we can keep" in detail
-    assert "is beyond the largest amount taken" in detail
+    assert reason in detail
     assert await fresh(worker).orders.get_by_external(settings.default_shop_id, external) is None
 
 
-async def test_a_refund_beyond_the_largest_amount_is_recorded_with_its_amount_unknown(
-    ingress_url: str, worker: Worker, shop: str, outcomes: Outcomes
+@pytest.mark.parametrize(
+    ("refund_total", "reason"),
+    [("99999999999999999999999.00", BEYOND), ("-5.00", NEGATIVE), (-5, NEGATIVE)],
+)
+async def test_a_refund_whose_amount_cannot_be_kept_is_recorded_with_its_amount_unknown(
+    ingress_url: str,
+    worker: Worker,
+    settings: Settings,
+    shop: str,
+    outcomes: Outcomes,
+    refund_total: str | int,
+    reason: str,
 ) -> None:
     external = f"tt-{uuid.uuid4().hex[:8]}"
     order = factories.order(
@@ -84,10 +102,10 @@ async def test_a_refund_beyond_the_largest_amount_is_recorded_with_its_amount_un
         "shop_id": shop,
         "timestamp": T,
         "data": {
-            "aftersales_request_id": "as-big",
+            "aftersales_request_id": "as-1",
             "refund_status": "SUCCESS",
             "refund_timestamp": T,
-            "refund_total": "99999999999999999999999.00",
+            "refund_total": refund_total,
             "refund_currency": "USD",
             "line_items": [{"main_order_id": external}],
         },
@@ -96,14 +114,21 @@ async def test_a_refund_beyond_the_largest_amount_is_recorded_with_its_amount_un
     assert answer.status_code == 200, answer.text
     status, detail = await verdict(outcomes, answer.json()["id"])
     assert status == "applied"
-    assert f"refund of as-big recorded on {order.id}" in detail
-    assert f"its amount is unknown: '99999999999999999999999.00' {BEYOND}" in detail
+    assert f"refund of as-1 recorded on {order.id}" in detail
+    assert f"its amount is unknown: '{refund_total}' {reason}" in detail
     stored = await fresh(worker).orders.get(shop, order.id)
     assert stored is not None
     [entry] = [r for r in stored.reverse_requests if r.kind == "aftersales"]
-    assert (entry.id, entry.refund_total, entry.currency) == ("as-big", None, "USD")
+    assert (entry.id, entry.refund_total, entry.currency) == ("as-1", None, "USD")
     assert entry.refunded_at is not None
     assert stored.refunded_amount == 0
+    # The refund is announced once, its amount unknown rather than wrong.
+    await events_published(worker, ("orders", order.id))
+    announced = await events_on(
+        settings,
+        lambda e: e["type"] == "tiktok.refund.succeeded" and e["order"]["id"] == order.id,
+    )
+    assert [(e["requestId"], e.get("amount")) for e in announced] == [("as-1", None)]
 
 
 async def test_a_pull_and_a_reconciliation_list_an_order_beyond_the_largest_amount_as_failed(

@@ -19,7 +19,7 @@ from service.domain.money import (
         ("0.1", "USD", 10),
         ("7", "USD", 700),
         ("12.500", "USD", 1250),  # trailing zeros carry no extra precision
-        ("-0.05", "USD", -5),
+        ("-0.00", "USD", 0),
         ("0.00", "GBP", 0),
         ("1500", "JPY", 1500),
         ("1500.00", "JPY", 1500),
@@ -79,6 +79,16 @@ def test_an_amount_beyond_the_largest_taken_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(ValueError, match=rf"is beyond the largest amount taken \(.* {currency}\)"):
         to_minor_units(amount, currency)
+
+
+@pytest.mark.parametrize("amount", ["-5", "-0.01", "-5.00", " -12.50 "])
+def test_a_negative_amount_is_refused_unless_signed_amounts_are_read(amount: str) -> None:
+    with pytest.raises(ValueError, match="is below zero, which an amount of money never is"):
+        to_minor_units(amount, "USD")
+    with pytest.raises(ValueError, match="is below zero"):
+        optional_minor_units(amount, "USD")
+    # A finance statement writes what TikTok withheld as a negative amount.
+    assert to_minor_units(amount, "USD", signed=True) == -to_minor_units(amount.strip()[1:], "USD")
 
 
 def test_a_refusal_quotes_a_long_amount_cut_short() -> None:
