@@ -18,13 +18,13 @@ from contracts.entities import (
     ProductAttribute,
     SyncStatus,
 )
-from contracts.text import CleanLine, CleanText
+from contracts.text import CleanLine, CleanText, no_control_characters
 from contracts.wire import WireModel
 
-Id = Annotated[str, Field(min_length=1, max_length=200)]
+Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]
 Page = Annotated[int, Field(ge=1, description="1-based page number")]
 Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
-ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+ShopId = Annotated[Id | None, Field(default=None)]
 Price = Annotated[int, Field(ge=0, description="minor units of `currency`")]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 

@@ -1,4 +1,5 @@
-"""Text fields cleaned as the seed cleans them: no markup and no control characters survive."""
+"""Text fields cleaned as the seed cleans them: no markup and no control characters survive; an
+id with a control character is refused rather than cleaned."""
 
 import re
 from typing import Annotated
@@ -25,3 +26,15 @@ def _clean_line(value: str) -> str:
 CleanLine = Annotated[str, AfterValidator(_clean_line)]
 #: Multi-line text: markup and control characters removed, line breaks kept.
 CleanText = Annotated[str, AfterValidator(clean_text)]
+
+
+# Every control character (C0, DEL and C1), tab and line breaks included: none belongs in an id.
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def no_control_characters(value: str) -> str:
+    """An identifier as given; a control character in it is a ValueError, never removed, since
+    an id cleaned silently would name another record (a shop, a listing) than the one meant."""
+    if _ANY_CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
