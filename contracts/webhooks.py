@@ -49,16 +49,26 @@ def _not_a_boolean(value: object) -> object:
     return value
 
 
+#: The range of an integer the database stores (BSON's int64): TikTok sends none beyond it.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_BEYOND_64_BITS = "must be an integer of at most 64 bits"
+
+
 def _loose_int(value: object) -> object:
     """Integers as JSON numbers or as digit strings (`"1796000000"`); empty text is absent; a
-    boolean is refused."""
+    boolean, or an integer beyond 64 bits (no database could keep it), is refused."""
     _not_a_boolean(value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         if text.lstrip("-").isdigit():
-            return int(text)
+            # Counted before converting: a 64-bit integer has at most 19 digits.
+            if len(text.lstrip("-")) > 19:
+                raise ValueError(_BEYOND_64_BITS)
+            value = int(text)
+    if isinstance(value, int | float) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(_BEYOND_64_BITS)
     return value
 
 

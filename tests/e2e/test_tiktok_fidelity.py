@@ -408,3 +408,45 @@ async def test_a_boolean_where_a_webhook_takes_an_integer_is_refused_not_read_as
     assert said.startswith("rejected: "), said
     assert f"data.{field}: " in said
     assert "a boolean is not" in said
+
+
+# --- integers no database keeps, times no calendar holds -----------------------------------
+
+
+async def stored_listing(worker: Worker, shop: str, product_id: str) -> Listing:
+    listing = linked_listing(shop, product_id)
+    await store(worker, listing)
+    return listing
+
+
+@pytest.mark.parametrize(
+    ("type_", "change", "field"),
+    [
+        (27, {"inventory_distribution": {"total_quantity": 10**20}}, "total_quantity"),
+        (71, {"quantity_snapshot_after_change": {"total_quantity": "9" * 20}}, "total_quantity"),
+        (1, {"update_time": 2**64}, "update_time"),
+    ],
+)
+async def test_an_integer_beyond_64_bits_in_a_webhook_is_refused_with_the_field(
+    ingress_url: str, worker: Worker, shop: str, type_: int, change: dict[str, Any], field: str
+) -> None:
+    data = {**typed_data(type_), **change}
+    if "product_id" in data:
+        await stored_listing(worker, shop, data["product_id"])
+    said = await deliver(ingress_url, worker, tiktok(type_, shop, data))
+    assert said.startswith("rejected: "), said
+    assert f"{field}: Value error, must be an integer of at most 64 bits" in said
+
+
+@pytest.mark.parametrize(
+    ("type_", "field"), [(27, "update_time"), (37, "update_time"), (7, "expiration_time")]
+)
+async def test_a_time_past_the_year_9999_is_read_as_no_time_not_a_failure(
+    ingress_url: str, worker: Worker, shop: str, type_: int, field: str
+) -> None:
+    data = {**typed_data(type_), field: 10**13}
+    listing = await stored_listing(worker, shop, data["product_id"]) if type_ != 7 else None
+    said = await deliver(ingress_url, worker, tiktok(type_, shop, data))
+    assert not said.startswith("rejected"), said
+    if listing is not None:
+        assert said.startswith(f"listing {listing.id} "), said
