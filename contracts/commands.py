@@ -19,7 +19,7 @@ from contracts.entities import (
     ProductAttribute,
     SyncStatus,
 )
-from contracts.text import Chars, CleanLine, CleanText
+from contracts.text import Chars, CleanLine, CleanText, no_control_characters
 from contracts.wire import WireModel
 
 #: The last page a listing serves: 1,000,000 pages of 100 rows, far beyond any shop, and a
@@ -29,10 +29,10 @@ MAX_PAGE = 1_000_000
 # Every integer a command takes is bounded (here and in `contracts.amounts`), so that an integer
 # the database cannot store (or a page it cannot skip to) is refused as `validation_failed`
 # before anything runs.
-Id = Annotated[str, Field(min_length=1, max_length=200)]
+Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]
 Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="1-based page number")]
 Limit = Annotated[int, Field(ge=1, le=100, description="rows per page")]
-ShopId = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+ShopId = Annotated[Id | None, Field(default=None)]
 Price = MinorUnits
 
 

@@ -333,13 +333,15 @@ class RevenueAmount(WireModel):
 
 
 class MoneyByCurrency(WireModel):
-    """Gross revenue, platform fees and what the seller nets, in minor units of `currency`.
-
-    `net` counts TikTok's settlement amount for settled orders and `gross - fees` for the others.
-    """
+    """The orders' money in one currency, in its minor units, cancelled and fully refunded
+    orders left out: `gross` their totals, `refunds` what was refunded of them, `fees` what
+    the platform keeps, `net` what the seller nets (TikTok's settlement amount for a settled
+    order, else its total less its refunds and fee). `gross - refunds` is the currency's
+    revenue (`revenueByCurrency`)."""
 
     currency: str
-    gross: int
+    gross: int = Field(description="the order totals")
+    refunds: int = Field(default=0, description="what was refunded of those orders")
     fees: int
     net: int
 
@@ -365,7 +367,10 @@ class ChannelStats(WireModel):
     revenue_by_currency: list[RevenueAmount] = Field(default_factory=list)
     money_by_currency: list[MoneyByCurrency] = Field(
         default_factory=list,
-        description="gross, fees and net per currency; cancelled and refunded orders left out",
+        description=(
+            "gross (order totals), refunds, fees and net per currency; cancelled and fully "
+            "refunded orders left out"
+        ),
     )
 
 

@@ -1,4 +1,5 @@
-"""Text fields cleaned as the seed cleans them: no markup and no control characters survive."""
+"""Text fields cleaned as the seed cleans them: no markup and no control characters survive; an
+id with a control character is refused rather than cleaned."""
 
 import re
 from dataclasses import dataclass
@@ -65,3 +66,15 @@ class Chars:
         if self.max_length is not None and len(value) > self.max_length:
             raise PydanticKnownError("string_too_long", {"max_length": self.max_length})
         return value
+
+
+# Every control character (C0, DEL and C1), tab and line breaks included: none belongs in an id.
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def no_control_characters(value: str) -> str:
+    """An identifier as given; a control character in it is a ValueError, never removed, since
+    an id cleaned silently would name another record (a shop, a listing) than the one meant."""
+    if _ANY_CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value

@@ -6,8 +6,10 @@ The ingress verifies the signature on the raw bytes, reads only the envelope, an
 partition. The worker parses each message once, with `parse_webhook`, into the model of its type.
 
 TikTok is loose and adds types and fields without notice, so every model keeps unknown fields,
-ids are taken as JSON numbers or text, integers as numbers or digit strings, and a field TikTok
-may leave out is optional. An unknown type parses as `UnknownNotification` and is kept.
+ids are taken as JSON numbers or text, integers (the `type` of every model among them) as
+numbers or digit strings, and a field TikTok may leave out is optional. A boolean is never an
+integer, an id nor an amount: the field is refused. An unknown type parses as
+`UnknownNotification` and is kept.
 """
 
 import hashlib
@@ -15,7 +17,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from contracts.wire import WireModel
 
@@ -33,14 +42,33 @@ def _id_text(value: object) -> object:
     return value
 
 
+def _not_a_boolean(value: object) -> object:
+    """JSON's `true` is no status code, integer or amount (Python would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number or text here")
+    return value
+
+
+#: The range of an integer the database stores (BSON's int64): TikTok sends none beyond it.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_BEYOND_64_BITS = "must be an integer of at most 64 bits"
+
+
 def _loose_int(value: object) -> object:
-    """Integers as JSON numbers or as digit strings (`"1796000000"`); empty text is absent."""
+    """Integers as JSON numbers or as digit strings (`"1796000000"`); empty text is absent; a
+    boolean, or an integer beyond 64 bits (no database could keep it), is refused."""
+    _not_a_boolean(value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         if text.lstrip("-").isdigit():
-            return int(text)
+            # Counted before converting: a 64-bit integer has at most 19 digits.
+            if len(text.lstrip("-")) > 19:
+                raise ValueError(_BEYOND_64_BITS)
+            value = int(text)
+    if isinstance(value, int | float) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(_BEYOND_64_BITS)
     return value
 
 
@@ -50,6 +78,10 @@ TikTokId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
 OptionalId = Annotated[str | None, BeforeValidator(_id_text)]
 #: Unix seconds or another integer, as a number or as digit text.
 LooseInt = Annotated[int | None, BeforeValidator(_loose_int)]
+#: A status TikTok spells as a name or as its code (`"AWAITING_SHIPMENT"` or 111).
+StatusCode = Annotated[str | int | None, BeforeValidator(_not_a_boolean)]
+#: The webhook's type number, as a number or as digit text.
+TypeNumber = Annotated[int, BeforeValidator(_loose_int)]
 
 
 class Loose(BaseModel):
@@ -149,7 +181,7 @@ class TikTokEnvelope(Loose):
     SDK samples; type 71 names its delivery `event_id` instead.
     """
 
-    type: Annotated[int, BeforeValidator(_loose_int)]
+    type: TypeNumber
     tts_notification_id: OptionalId = None
     event_id: OptionalId = None
     shop_id: OptionalId = None
@@ -212,16 +244,28 @@ class Delivery(BaseModel):
 
 
 class Notification(Loose):
-    """TikTok's envelope around `data`; `delivery` is what the ingress learned."""
+    """TikTok's envelope around `data`; `delivery` is what the ingress learned.
+
+    Each typed model narrows `type` to its number (`Literal[1]`); the number is read here, before
+    any model's fields, so that every model takes it as a number or as digit text alike.
+    """
 
     delivery: Delivery
-    type: Annotated[int, BeforeValidator(_loose_int)]
+    type: TypeNumber
     timestamp: LooseInt = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type_number(cls, body: object) -> object:
+        # A boolean is left as it is, for the field to refuse under its own name.
+        if isinstance(body, dict) and not isinstance(body.get("type"), bool | None):
+            return {**body, "type": _loose_int(body["type"])}
+        return body
 
 
 class OrderStatusData(Loose):
     order_id: TikTokId
-    order_status: str | int | None = None
+    order_status: StatusCode = None
     update_time: LooseInt = None
     is_on_hold_order: bool | None = None
 
@@ -286,7 +330,7 @@ class PackageUpdate(Notification):
 
 class ProductStatusData(Loose):
     product_id: TikTokId
-    status: str | int | None = None
+    status: StatusCode = None
     suspended_reason: str | None = None
     update_time: LooseInt = None
 
@@ -404,7 +448,7 @@ class RefundSuccessData(Loose):
     rma_id: OptionalId = None
     refund_status: str | None = None
     refund_timestamp: LooseInt = None
-    refund_total: str | int | float | None = Field(
+    refund_total: Annotated[str | int | float | None, BeforeValidator(_not_a_boolean)] = Field(
         default=None, description="a decimal string in TikTok's description"
     )
     refund_currency: str | None = None
@@ -637,7 +681,8 @@ def parse_webhook(message: WebhookMessage, *, default_shop_id: str) -> Webhook:
     if message.source == "seed":
         model = SEED_MODELS.get(message.webhook_type, UnknownSeedWebhook)
     else:
-        number = _loose_int(body.get("type"))
+        given = body.get("type")
+        number = None if isinstance(given, bool) else _loose_int(given)
         model = (
             TIKTOK_MODELS.get(number, UnknownNotification)
             if isinstance(number, int)

@@ -21,7 +21,7 @@ from service.domain.listings import (
 )
 from service.domain.stock import missing_attributes
 from service.domain.tiktok_status import audit_status
-from service.domain.time import from_unix, later, utcnow
+from service.domain.time import later, utcnow
 
 # What a push changes on the listing: written as a patch, so that a retry never pushes twice.
 PUSH_FIELDS = (
@@ -293,7 +293,7 @@ async def on_audit_status_change(webhook: w.ProductAuditStatusChange, ctx: Conte
     listing = await ctx.uow.listings.get_by_external(shop_id, data.product_id)
     if listing is None:
         return f"no listing links product {data.product_id}"
-    at = from_unix(data.update_time) if data.update_time else webhook.delivery.received_at
+    at = rules.event_time(data.update_time, webhook.delivery.received_at)
     if listing.audit_updated_at is not None and at < listing.audit_updated_at:
         return f"listing {listing.id} unchanged (older verdict)"
     status = audit_status(data.audit.status)

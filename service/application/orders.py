@@ -6,6 +6,7 @@ per (shop, TikTok order id), newest `update_time` wins, so webhooks and pulls ma
 order and any number of times.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,7 +28,7 @@ from contracts.events import Event, OrderShipped
 from service.application import budget, jobs
 from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, NotFound, TikTokFailed
-from service.application.ports import Keys, PageRequest
+from service.application.ports import Keys, PageRequest, Unreadable
 from service.domain import webhooks as rules
 from service.domain.ids import new_id
 from service.domain.money import to_minor_units
@@ -161,19 +162,39 @@ def order_keys(webhook: w.Notification) -> Keys:
 NO_CREDENTIALS = "there are no TikTok credentials to ask"
 
 
-async def read_details(
-    ctx: Context, shop_id: str, ids: list[str]
-) -> tuple[dict[str, RemoteOrder], str]:
+@dataclass(frozen=True)
+class Details:
+    """What order detail answered for some ids: TikTok's copies by id, the reason of each order
+    TikTok answered that could not be read, and why any other id has no copy."""
+
+    found: dict[str, RemoteOrder]
+    unreadable: dict[str, str]
+    missing: str
+
+    def why_not(self, order_id: str) -> str:
+        """Why `order_id` has no copy (it has none)."""
+        return self.unreadable.get(order_id, self.missing)
+
+
+async def read_details(ctx: Context, shop_id: str, ids: list[str]) -> Details:
     """TikTok's full copies of the orders (order detail, retried as `retries.TIKTOK_CALL`
-    allows), by id, and why any missing one is missing."""
+    allows), by id, each read on its own: one that cannot be read leaves the others whole."""
     if not ctx.tiktok.enabled(shop_id):
-        return {}, NO_CREDENTIALS
+        return Details({}, {}, NO_CREDENTIALS)
     try:
-        found = await budget.call(ctx.tiktok.order_details(shop_id, ids))
+        fetched = await budget.call(ctx.tiktok.order_details(shop_id, ids))
     except GatewayError as exc:
         log.warning("order details unavailable", order_ids=ids[:10], error=exc.message)
-        return {}, f"TikTok's order detail failed: {exc.message}"
-    return {o.external_order_id: o for o in found}, "TikTok's order detail did not return it"
+        return Details({}, {}, f"TikTok's order detail failed: {exc.message}")
+    found: dict[str, RemoteOrder] = {}
+    unreadable: dict[str, str] = {}
+    for item in fetched:
+        if isinstance(item, Unreadable):
+            log.warning("order detail unreadable", order_id=item.ref, reason=item.reason)
+            unreadable[item.ref] = item.reason
+        else:
+            found[item.external_order_id] = item
+    return Details(found, unreadable, "TikTok's order detail did not return it")
 
 
 async def _flag(ctx: Context, shop_id: str, order_id: str) -> None:
@@ -194,8 +215,8 @@ async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> 
     """Type 1: the order's status (and, with credentials, its details from the API)."""
     shop_id = webhook.delivery.shop_id
     data = webhook.data
-    found, why_not = await read_details(ctx, shop_id, [data.order_id])
-    details = found.get(data.order_id)
+    read = await read_details(ctx, shop_id, [data.order_id])
+    details = read.found.get(data.order_id)
     if details is not None:
         return await apply_remote_order(ctx, shop_id, details)
     # Without the API the webhook's status is all there is; the rest waits for a refresh.
@@ -208,7 +229,7 @@ async def on_order_status_change(webhook: w.OrderStatusChange, ctx: Context) -> 
     )
     outcome = await apply_remote_order(ctx, shop_id, remote, needs_refresh=True)
     unknown = "" if status is not None else f"; status {data.order_status!r} not known"
-    return f"{outcome}{unknown}; details to read later: {why_not}"
+    return f"{outcome}{unknown}; details to read later: {read.why_not(data.order_id)}"
 
 
 async def on_order_refresh(
@@ -223,10 +244,10 @@ async def on_order_refresh(
     ids = data.order_ids() if isinstance(data, w.PackageUpdateData) else [data.order_id]
     if not ids:
         return "names no order"
-    found, why_not = await read_details(ctx, shop_id, ids)
+    read = await read_details(ctx, shop_id, ids)
     missing: list[str] = []
     for order_id in ids:
-        details = found.get(order_id)
+        details = read.found.get(order_id)
         if details is None:
             await _flag(ctx, shop_id, order_id)
             missing.append(order_id)
@@ -234,7 +255,11 @@ async def on_order_refresh(
             await apply_remote_order(ctx, shop_id, details)
     if not missing:
         return f"refreshed {len(ids)} of {len(ids)} orders"
-    flagged = f"{len(missing)} of {len(ids)} orders marked for refresh ({why_not})"
+    reasons = dict.fromkeys(
+        f"order {i}: {read.unreadable[i]}" if i in read.unreadable else read.missing
+        for i in missing
+    )
+    flagged = f"{len(missing)} of {len(ids)} orders marked for refresh ({'; '.join(reasons)})"
     if len(missing) == len(ids):
         return flagged
     return f"refreshed {len(ids) - len(missing)} of {len(ids)} orders; {flagged}"
@@ -256,11 +281,21 @@ def seed_order_keys(
 
 
 def _money(value: Any, name: str, currency: str) -> int:
-    """The seed sends money as numbers in major units (19.99); we keep minor units."""
+    """The seed sends money as numbers in major units (19.99); we keep minor units.
+
+    Raises InvalidRequest (the webhook is rejected) for what is not an amount of `currency`:
+    not a number, finer than its minor unit, or beyond `money.MAX_MINOR_UNITS`."""
     try:
-        return to_minor_units(str(Decimal(str(value if value is not None else 0))), currency)
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidRequest(f"{name} is not an amount of money: {value!r}") from exc
+        number = Decimal(str(value if value is not None else 0))
+    except InvalidOperation as exc:
+        raise InvalidRequest(f"{name} is not an amount of money: {str(value)[:40]!r}") from exc
+    # A JSON number arrives as a float (1e20): written in plain digits when it has a sensible
+    # size, so that the reason says what is wrong with it, not that it has an exponent.
+    text = format(number, "f") if abs(number.adjusted()) <= 30 else str(number)
+    try:
+        return to_minor_units(text, currency)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name} is not an amount of {currency} we can keep: {exc}") from exc
 
 
 def _seed_item(item: Any, currency: str) -> OrderItem:

@@ -364,8 +364,12 @@ class TikTokGateway(Protocol):
         """Every order of the shop, page after page; one that cannot be read is yielded as
         `Unreadable` and the pull goes on."""
 
-    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
-        """Full orders by TikTok id; an id TikTok does not know is left out."""
+    async def order_details(
+        self, shop_id: str, ids: Sequence[str]
+    ) -> list[RemoteOrder | Unreadable]:
+        """Full orders by TikTok id; an id TikTok does not know is left out. Each order is read
+        on its own: one that cannot be read (an amount finer than its currency allows) is an
+        `Unreadable` whose `ref` is its TikTok id, and the others are answered all the same."""
 
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str

@@ -75,11 +75,27 @@ class _Tally:
     newest_order: datetime | None = None
     newest_request: datetime | None = None
     newest_product: datetime | None = None
+    # What failed already, by counts and ref: an order the refresh could not read is listed
+    # again by the search, and is still one failed order.
+    failed: set[tuple[int, str]] = field(default_factory=set)
 
     def fail(self, counts: ReconcileCounts, ref: str, error: str) -> None:
+        if (id(counts), ref) in self.failed:
+            return
+        self.failed.add((id(counts), ref))
         counts.failed += 1
         if len(self.failures) < MAX_FAILURES:
             self.failures.append(JobFailure(ref=ref, error=error))
+
+    def readable(self, fetched: list[RemoteOrder | Unreadable]) -> list[RemoteOrder]:
+        """The orders that could be read; each other one counted as a failed order."""
+        found: list[RemoteOrder] = []
+        for item in fetched:
+            if isinstance(item, Unreadable):
+                self.fail(self.orders, item.ref, item.reason)
+            else:
+                found.append(item)
+        return found
 
 
 def _newest(held: datetime | None, seen: datetime | None) -> datetime | None:
@@ -348,11 +364,12 @@ async def _apply_orders(
 
 
 async def _refresh(ctx: Context, shop_id: str, tally: _Tally) -> None:
-    """The orders a webhook could only mark `needsRefresh` (no API then): fetched first."""
+    """The orders a webhook could only mark `needsRefresh` (no API then): fetched first. One
+    TikTok answers but that cannot be read is listed as failed and stays flagged."""
     ids = await ctx.reconciliations.needing_refresh(shop_id, REFRESH_PER_RUN)
     if not ids:
         return
-    fetched = await ctx.tiktok.order_details(shop_id, ids)
+    fetched = tally.readable(await ctx.tiktok.order_details(shop_id, ids))
     for start in range(0, len(fetched), jobs.PAGE):
         await _apply_orders(ctx, shop_id, fetched[start : start + jobs.PAGE], tally.orders, tally)
     tally.refreshed = len(fetched)
@@ -382,7 +399,7 @@ async def _requests(ctx: Context, shop_id: str, since: datetime | None, tally: _
                 tally.newest_request = _newest(tally.newest_request, item.updated_at)
         missing = await _missing_orders(ctx, shop_id, {q.order_id for q in batch})
         if missing:
-            fetched = await ctx.tiktok.order_details(shop_id, sorted(missing))
+            fetched = tally.readable(await ctx.tiktok.order_details(shop_id, sorted(missing)))
             await _apply_orders(ctx, shop_id, fetched, tally.orders, tally)
 
         async def apply(unit: Context, batch: list[RemoteRequest] = batch) -> list[Result]:

@@ -395,8 +395,7 @@ async def on_reverse_webhook(
     shop_id = webhook.delivery.shop_id
     data = webhook.data
     told = webhook_rules.reverse_request(data, webhook.delivery.received_at)
-    found, _ = await orders.read_details(ctx, shop_id, [data.order_id])
-    details = found.get(data.order_id)
+    details = (await orders.read_details(ctx, shop_id, [data.order_id])).found.get(data.order_id)
     if details is not None:
         await orders.apply_remote_order(ctx, shop_id, details)
     searched, why_unknown = await _order_requests(ctx, shop_id, data.order_id)
@@ -446,13 +445,11 @@ async def _order_for(ctx: Context, shop_id: str, external_order_id: str) -> Chan
     order = await ctx.uow.orders.get_by_external(shop_id, external_order_id)
     if order is not None or not ctx.tiktok.enabled(shop_id):
         return order
-    try:
-        found = await ctx.tiktok.order_details(shop_id, [external_order_id])
-    except GatewayError:
+    details = await orders.read_details(ctx, shop_id, [external_order_id])
+    found = details.found.get(external_order_id)
+    if found is None:
         return None
-    if not found:
-        return None
-    await orders.apply_remote_order(ctx, shop_id, found[0])
+    await orders.apply_remote_order(ctx, shop_id, found)
     return await ctx.uow.orders.get_by_external(shop_id, external_order_id)
 
 
@@ -516,30 +513,33 @@ def refund_keys(webhook: w.RefundSuccess) -> Keys:
     return Keys(order_ids={order_id_for(shop_id, i) for i in webhook.data.order_ids()})
 
 
-def _refund_amount(data: w.RefundSuccessData) -> tuple[int | None, str | None]:
-    """The refund in minor units, or (None, currency) when TikTok's amount cannot be read."""
+def _refund_amount(data: w.RefundSuccessData) -> tuple[int | None, str | None, str | None]:
+    """The refund in minor units and its currency; (None, currency, why) when TikTok's amount
+    cannot be kept (not an amount of the currency, finer than it, beyond the largest taken)."""
     try:
         currency = normalise_currency(data.refund_currency) if data.refund_currency else None
-    except ValueError:
-        return None, None
+    except ValueError as exc:
+        return None, None, str(exc)
     if currency is None or data.refund_total is None:
-        return None, currency
+        return None, currency, None
     try:
-        return to_minor_units(str(data.refund_total), currency), currency
-    except (ValueError, InvalidOperation):
+        return to_minor_units(str(data.refund_total), currency), currency, None
+    except (ValueError, InvalidOperation) as exc:
         log.warning("refund amount unreadable", refund_total=data.refund_total, currency=currency)
-        return None, currency
+        return None, currency, str(exc)
 
 
 async def on_refund_success(webhook: w.RefundSuccess, ctx: Context) -> str:
     """Type 67: TikTok paid a refund. Recorded on each order it names (on the after-sales
-    request's entry) and announced as `tiktok.refund.succeeded`, once per request and order."""
+    request's entry) and announced as `tiktok.refund.succeeded`, once per request and order.
+    An amount that cannot be kept (`money.to_minor_units` refuses it) leaves the refund recorded
+    with its amount unknown, the reason in the outcome."""
     shop_id = webhook.delivery.shop_id
     data = webhook.data
     request_id = data.aftersales_request_id or data.rma_id
     if not request_id:
         return "stored: the refund names no after-sales request"
-    amount, currency = _refund_amount(data)
+    amount, currency, refused = _refund_amount(data)
     at = webhook_rules.event_time(data.refund_timestamp, webhook.delivery.received_at)
     recorded = []
     for external_id in data.order_ids():
@@ -575,6 +575,8 @@ async def on_refund_success(webhook: w.RefundSuccess, ctx: Context) -> str:
             )
             recorded.append(order.id)
         ctx.uow.orders.save(change.order, [*change.events, *events])
+    # The refund happened whatever its amount says: it is recorded, its amount unknown.
+    unknown = f"; its amount is unknown: {refused}" if refused else ""
     if not recorded:
-        return f"refund of {request_id}: nothing new to record"
-    return f"refund of {request_id} recorded on {', '.join(recorded)}"
+        return f"refund of {request_id}: nothing new to record{unknown}"
+    return f"refund of {request_id} recorded on {', '.join(recorded)}{unknown}"

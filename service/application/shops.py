@@ -10,7 +10,7 @@ from service.application.context import Context
 from service.application.errors import GatewayError, InvalidRequest, TikTokFailed
 from service.domain.connection import mask_app_key
 from service.domain.ids import stable_id
-from service.domain.time import from_unix
+from service.domain.time import unix_time
 
 
 async def authorize_shops(cmd: c.AuthorizeShops, ctx: Context) -> r.AuthorizedReply:
@@ -64,7 +64,7 @@ async def on_authorization_expiring(
     """Type 7: recorded on the shop and announced as `tiktok.authorization.expiring`."""
     shop_id = webhook.delivery.shop_id
     seconds = webhook.data.expiration_time
-    expires_at = from_unix(seconds) if seconds and seconds > 0 else None
+    expires_at = unix_time(seconds)
     event = AuthorizationExpiring(
         event_id=stable_id("authorization.expiring", webhook.delivery.notification_id),
         shop_id=shop_id,

@@ -33,7 +33,7 @@ from service.domain.stock import (
     with_price,
     with_stock,
 )
-from service.domain.time import from_unix, later, utcnow
+from service.domain.time import later, unix_time, utcnow
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ async def on_inventory_status(webhook: w.InventoryStatusChange, ctx: Context) ->
     listing = await ctx.uow.listings.get_by_external(webhook.delivery.shop_id, data.product_id)
     if listing is None:
         return f"no listing links product {data.product_id}"
-    at = from_unix(data.update_time) if data.update_time else None
+    at = unix_time(data.update_time)
     if not newer(at, listing.inventory_status_at):
         return f"listing {listing.id} unchanged (older report)"
     changes: dict[str, object] = {

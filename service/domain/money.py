@@ -7,7 +7,8 @@ table (`CURRENCY_EXPONENTS`, served with the vocabulary).
 
 Conversions are exact: Decimal only, never float. A string carrying more precision than its
 currency has (``"1.005"`` USD, ``"100.5"`` JPY) is refused rather than rounded, because a silent
-rounding would make totals disagree with TikTok's.
+rounding would make totals disagree with TikTok's. So is an amount beyond `MAX_MINOR_UNITS`: the
+database keeps 64-bit integers, and the sums of amounts (refunds, statistics) must fit as well.
 """
 
 import re
@@ -22,6 +23,11 @@ from iso4217 import Currency
 CURRENCY_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
     {c.code: c.exponent for c in Currency if c.exponent is not None}
 )
+
+#: The largest amount taken, in minor units (15 digits: 9,999,999,999,999.99 USD). The database
+#: stores 64-bit integers (up to 9.2e18), so a sum of a thousand such amounts still fits, and
+#: every amount stays exact as a number in the admin page's JavaScript (up to 9.0e15).
+MAX_MINOR_UNITS: Final = 999_999_999_999_999
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Plain decimal notation only: no exponent, no NaN/Infinity, no thousands separators.
@@ -48,32 +54,52 @@ def currency_exponent(currency: str) -> int:
     return exponent
 
 
-def to_minor_units(amount: str, currency: str) -> int:
+def to_minor_units(amount: str, currency: str, *, signed: bool = False) -> int:
     """``("12.34", "USD")`` -> ``1234``; ``("1500", "JPY")`` -> ``1500``.
 
     Trailing zeros beyond the currency's precision are fine (``"12.500"`` USD is exact);
-    non-zero digits beyond it raise ValueError.
+    non-zero digits beyond it raise ValueError, and so does an amount beyond
+    `MAX_MINOR_UNITS` in minor units. A negative amount raises ValueError unless `signed`:
+    prices, totals, fees and refunds are never below zero (TikTok's order, product and
+    return_refund calls send none), while a finance statement's fees and settlement are
+    (finance 202501 writes what TikTok withheld as ``"-1.78"``).
     """
     text = amount.strip()
     if not _AMOUNT.match(text):
-        raise ValueError(f"not a decimal amount: {amount!r}")
+        raise ValueError(f"not a decimal amount: {_shown(amount)}")
     exponent = currency_exponent(currency)
+    code = normalise_currency(currency)
     # as_tuple() is exact; Decimal arithmetic would round past the context's 28 digits.
     sign, digits, decimal_exponent = Decimal(text).as_tuple()
     assert isinstance(decimal_exponent, int)  # the pattern above rules out NaN and Infinity
-    coefficient = int("".join(map(str, digits)))
-    shift = decimal_exponent + exponent
-    value: int
-    if shift >= 0:
-        value = coefficient * 10**shift
-    else:
-        value, dropped = divmod(coefficient, 10**-shift)
-        if dropped:
-            raise ValueError(
-                f"{amount!r} has more precision than {normalise_currency(currency)} allows "
-                f"({exponent} decimal places)"
-            )
+    # Trailing zeros carry no value: without them the last digit is the finest one that counts.
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return 0
+    shift = decimal_exponent + len(digits) - len(significant) + exponent
+    if shift < 0:
+        raise ValueError(
+            f"{_shown(amount)} has more precision than {code} allows ({exponent} decimal places)"
+        )
+    # Its digits are counted before any conversion: a thousand-digit amount costs nothing.
+    if len(significant) + shift > len(str(MAX_MINOR_UNITS)):
+        raise _beyond(amount, code)
+    value: int = int(significant) * 10**shift
+    if value > MAX_MINOR_UNITS:
+        raise _beyond(amount, code)
+    if sign and not signed:
+        raise ValueError(f"{_shown(amount)} is below zero, which an amount of money never is")
     return -value if sign else value
+
+
+def _beyond(amount: str, code: str) -> ValueError:
+    largest = from_minor_units(MAX_MINOR_UNITS, code)
+    return ValueError(f"{_shown(amount)} is beyond the largest amount taken ({largest} {code})")
+
+
+def _shown(amount: str) -> str:
+    """The amount as a reason quotes it: a thousand digits are cut to the first forty."""
+    return repr(amount if len(amount) <= 40 else amount[:40] + "...")
 
 
 def optional_minor_units(amount: str | None, currency: str) -> int | None:

@@ -1,6 +1,7 @@
 """Channel statistics from per-status counts the database grouped (the seed's rules): revenue
 is each order's total less what was refunded of it, cancelled and fully refunded orders left
-out, per currency."""
+out, per currency; beside it, per currency, the gross (the order totals), the refunds, the
+fees and the net."""
 
 from dataclasses import dataclass
 
@@ -19,16 +20,17 @@ class ListingGroup:
 
 @dataclass(frozen=True)
 class OrderGroup:
-    """Orders of one status and currency: how many, and their totals less their refunded
-    amounts (minor units of `currency`)."""
+    """Orders of one status and currency: how many, their totals, and (all in minor units of
+    `currency`) what was refunded of them, the platform fees, and what the seller nets (the
+    settlement amount once settled, else total less refunds and fee)."""
 
     status: str
     currency: str
     count: int
     total: int
-    # Platform fees and what the seller nets (settlement amount once settled, else total - fee).
     fees: int = 0
     net: int = 0
+    refunded: int = 0
 
 
 def channel_stats(
@@ -37,14 +39,17 @@ def channel_stats(
     def orders_in(status: str) -> int:
         return sum(g.count for g in orders if g.status == status)
 
-    revenue: dict[str, int] = {}
+    gross: dict[str, int] = {}
+    refunds: dict[str, int] = {}
     fees: dict[str, int] = {}
     net: dict[str, int] = {}
     for g in orders:
         if g.status not in NON_REVENUE_STATUSES:
-            revenue[g.currency] = revenue.get(g.currency, 0) + g.total
+            gross[g.currency] = gross.get(g.currency, 0) + g.total
+            refunds[g.currency] = refunds.get(g.currency, 0) + g.refunded
             fees[g.currency] = fees.get(g.currency, 0) + g.fees
             net[g.currency] = net.get(g.currency, 0) + g.net
+    revenue = {c: total - refunds[c] for c, total in gross.items()}
     by_currency = [RevenueAmount(currency=c, amount=a) for c, a in sorted(revenue.items())]
     # The headline figure is in the currency that earned most (one shop sells in one).
     main = max(by_currency, key=lambda r: r.amount, default=None)
@@ -62,7 +67,7 @@ def channel_stats(
         currency=main.currency if main else default_currency,
         revenue_by_currency=by_currency,
         money_by_currency=[
-            MoneyByCurrency(currency=c, gross=a, fees=fees[c], net=net[c])
-            for c, a in sorted(revenue.items())
+            MoneyByCurrency(currency=c, gross=a, refunds=refunds[c], fees=fees[c], net=net[c])
+            for c, a in sorted(gross.items())
         ],
     )

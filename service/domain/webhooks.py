@@ -16,7 +16,7 @@ from contracts.webhooks import (
 )
 from service.domain.reverse_requests import LEGACY_CANCEL_TYPES, RemoteRequest
 from service.domain.tiktok_status import map_order_status, map_product_status
-from service.domain.time import from_unix
+from service.domain.time import unix_time
 
 # Type 5's `status` values (TikTok's published description): two audit outcomes, which say the
 # listing's new status, and PRODUCT_STATUS_CHANGED, which says only that TikTok itself changed
@@ -29,13 +29,9 @@ PRODUCT_STATUS_CHANGED = "PRODUCT_STATUS_CHANGED"
 
 
 def event_time(unix_seconds: int | None, fallback: datetime) -> datetime:
-    """A webhook's own time (unix seconds), or `fallback` (when the ingress received it)."""
-    if unix_seconds is None or unix_seconds <= 0:
-        return fallback
-    try:
-        return from_unix(unix_seconds)
-    except (OverflowError, OSError, ValueError):
-        return fallback
+    """A webhook's own time (unix seconds), or `fallback` (when the ingress received it) when
+    it has none a datetime can hold."""
+    return unix_time(unix_seconds) or fallback
 
 
 def reverse_request(

@@ -126,6 +126,36 @@ async def test_stats_of_a_shop_selling_in_two_currencies_give_the_revenue_of_eac
     assert stats.total_orders == 7
 
 
+async def test_stats_gross_is_the_order_totals_and_refunds_are_shown_on_their_own(
+    api: AdminApi, shop: str, worker: Worker
+) -> None:
+    # A partly refunded order, a settled one, one in progress; a cancelled one left out.
+    await store(
+        worker,
+        factories.order(shop, status="delivered", total=2500, platform_fee=0, refunded_amount=1000),
+        factories.order(
+            shop,
+            status="delivered",
+            total=4000,
+            platform_fee=300,
+            net_amount=3600,
+            fees_settled=True,
+        ),
+        factories.order(shop, status="shipped", total=1000, platform_fee=100),
+        factories.order(shop, status="cancelled", total=9000, platform_fee=0),
+    )
+
+    stats = (await ok(api, c.GetStats(shop_id=shop))).stats
+    [usd] = stats.money_by_currency
+    assert (usd.currency, usd.gross, usd.fees) == ("USD", 2500 + 4000 + 1000, 400)
+    assert usd.refunds == 1000
+    # TikTok's settlement when settled, else the total less what was refunded and the fee.
+    assert usd.net == (2500 - 1000 - 0) + 3600 + (1000 - 100)
+    # Revenue is what stayed with the seller: gross less refunds.
+    assert stats.total_revenue == usd.gross - usd.refunds == 6500
+    assert [(r.currency, r.amount) for r in stats.revenue_by_currency] == [("USD", 6500)]
+
+
 async def test_stats_of_an_empty_shop_are_zero(api: AdminApi, shop: str) -> None:
     stats = (await ok(api, c.GetStats(shop_id=shop))).stats
     assert (stats.total_listings, stats.total_orders, stats.total_revenue) == (0, 0, 0)

@@ -37,6 +37,8 @@ CREATE_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("metadata over 100 keys", {"metadata": {f"k{i}": i for i in range(101)}}, "metadata"),
     ("unknown field", {"colour": "blue"}, "colour"),
     ("missing title", {"title": None}, "title"),
+    ("shop id with a control character", {"shopId": "\U0001f4a5\x00x"}, "shopId"),
+    ("shop id over 200", {"shopId": "s" * 201}, "shopId"),
 ]
 
 
@@ -497,3 +499,33 @@ async def test_a_title_of_501_characters_gets_the_answer_the_readme_shows(
         "code": "validation_failed",
         "fields": [{"field": "title", "message": "String should have at most 500 characters"}],
     }
+
+
+@pytest.mark.parametrize("shop_id", ["\U0001f4a5\x00x", "shop\x1b[31m", "a\nb", "shop\x85"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/admin/tiktok-shop/listings/create", BASE),
+        ("GET", "/admin/tiktok-shop/listings", None),
+        ("GET", "/admin/tiktok-shop/stats", None),
+        ("POST", "/admin/tiktok-shop/orders/sync", None),
+    ],
+)
+async def test_a_shop_id_with_a_control_character_is_refused_not_stored(
+    admin_http: httpx.AsyncClient,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    settings: Settings,
+    shop_id: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    response = await admin_http.request(method, path, params={"shopId": shop_id}, json=body)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["code"] == "validation_failed"
+    assert [f["field"] for f in answer["fields"]] == ["shopId"]
+    assert "must not contain control characters" in answer["fields"][0]["message"]
+    db = mongo[settings.mongodb_database]
+    for collection in ("listings", "jobs"):
+        assert await db[collection].count_documents({"shop_id": shop_id}) == 0

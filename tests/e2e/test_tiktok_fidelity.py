@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from contracts.entities import Listing
+from contracts.webhooks import TIKTOK_MODELS
 from service.bootstrap import Worker
 from service.domain.orders import order_id_for
 from service.settings import Settings
@@ -351,3 +352,101 @@ async def test_seed_order_created_without_an_external_id_is_received_ignored_and
     said = await outcome(worker, answer.json()["id"])
     assert said == "ignored: order.created without externalOrderId"
     assert any(said in r.getMessage() for r in caplog.records)
+
+
+# --- integers as numbers or digit strings, never booleans ----------------------------------
+
+
+def typed_data(type_: int) -> dict[str, Any]:
+    """The least each typed webhook needs to be applied, with ids of its own."""
+    mark = uuid.uuid4().hex[:8]
+    order = {"order_id": f"o-{mark}", "update_time": T}
+    product = {"product_id": f"p-{mark}", "sku_id": f"s-{mark}"}
+    data: dict[int, dict[str, Any]] = {
+        1: {**order, "order_status": "AWAITING_SHIPMENT"},
+        2: {**order, "reverse_order_status": 1},
+        3: order,
+        4: order,
+        5: {"product_id": f"p-{mark}", "status": "PRODUCT_STATUS_CHANGED", "update_time": T},
+        6: {"message": "revoked"},
+        7: {"message": "expiring", "expiration_time": T + 86400},
+        11: {**order, "cancel_id": f"c-{mark}", "cancel_status": "CANCELLATION_REQUEST_PENDING"},
+        12: {
+            **order,
+            "return_id": f"r-{mark}",
+            "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
+        },
+        27: {**product, "current_inventory_status": "LOW_STOCK"},
+        37: {"product_id": f"p-{mark}", "audit": {"status": "APPROVED"}},
+        50: {"product_id": f"p-{mark}", "skus": [{"sku_id": f"s-{mark}", "status": "ACTIVE"}]},
+        64: {"aftersales_request_id": f"as-{mark}", "aftersales_request_status": "INIT"},
+        65: {"rma_id": f"rma-{mark}"},
+        67: {"aftersales_request_id": f"as-{mark}", "refund_total": "1.00"},
+        71: {**product, "event_id": mark, "occurred_at": "2026-11-30T00:00:00Z"},
+    }
+    return data[type_]
+
+
+@pytest.mark.parametrize("type_", sorted(TIKTOK_MODELS))
+async def test_every_typed_webhook_takes_its_type_as_a_digit_string(
+    ingress_url: str, worker: Worker, shop: str, type_: int
+) -> None:
+    body = tiktok(type_, shop, typed_data(type_), type=str(type_))
+    said = await deliver(ingress_url, worker, body)
+    assert not said.startswith("rejected"), said
+
+
+@pytest.mark.parametrize(
+    ("type_", "field"),
+    [(5, "status"), (1, "order_status"), (1, "update_time"), (67, "refund_total")],
+)
+async def test_a_boolean_where_a_webhook_takes_an_integer_is_refused_not_read_as_1(
+    ingress_url: str, worker: Worker, shop: str, type_: int, field: str
+) -> None:
+    data = {**typed_data(type_), field: True}
+    said = await deliver(ingress_url, worker, tiktok(type_, shop, data))
+    assert said.startswith("rejected: "), said
+    assert f"data.{field}: " in said
+    assert "a boolean is not" in said
+
+
+# --- integers no database keeps, times no calendar holds -----------------------------------
+
+
+async def stored_listing(worker: Worker, shop: str, product_id: str) -> Listing:
+    listing = linked_listing(shop, product_id)
+    await store(worker, listing)
+    return listing
+
+
+@pytest.mark.parametrize(
+    ("type_", "change", "field"),
+    [
+        (27, {"inventory_distribution": {"total_quantity": 10**20}}, "total_quantity"),
+        (71, {"quantity_snapshot_after_change": {"total_quantity": "9" * 20}}, "total_quantity"),
+        (1, {"update_time": 2**64}, "update_time"),
+    ],
+)
+async def test_an_integer_beyond_64_bits_in_a_webhook_is_refused_with_the_field(
+    ingress_url: str, worker: Worker, shop: str, type_: int, change: dict[str, Any], field: str
+) -> None:
+    data = {**typed_data(type_), **change}
+    if "product_id" in data:
+        await stored_listing(worker, shop, data["product_id"])
+    said = await deliver(ingress_url, worker, tiktok(type_, shop, data))
+    assert said.startswith("rejected: "), said
+    assert f"{field}: Value error, must be an integer of at most 64 bits" in said
+
+
+@pytest.mark.parametrize(
+    ("type_", "field"), [(27, "update_time"), (37, "update_time"), (7, "expiration_time")]
+)
+async def test_a_time_past_the_year_9999_is_read_as_no_time_not_a_failure(
+    ingress_url: str, worker: Worker, shop: str, type_: int, field: str
+) -> None:
+    data = {**typed_data(type_), field: 10**13}
+    listing = await stored_listing(worker, shop, data["product_id"]) if type_ != 7 else None
+    said = await deliver(ingress_url, worker, tiktok(type_, shop, data))
+    assert not said.startswith("rejected"), said
+    if listing is not None:
+        assert said.startswith(f"listing {listing.id} "), said

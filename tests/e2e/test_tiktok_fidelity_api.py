@@ -138,6 +138,80 @@ async def test_a_pull_reports_an_unreadable_order_and_syncs_the_others(
     assert await fresh(sw.worker).orders.get_by_external(sw.shop, bad) is None
 
 
+# One order TikTok answers with an amount finer than its currency (a JPY shipping fee of
+# "300.5") must not keep the shop's other orders from being read: not in a package webhook
+# naming both, not in the reconciliation that refreshes what that webhook flagged, not when a
+# request's order is fetched because it is not known yet.
+UNREADABLE_YEN = {
+    "currency": "JPY",
+    "items": [{"sale_price": "1000"}, {"sale_price": "2000"}],
+    "shipping_fee": "300.5",
+    "exact_amounts": True,
+}
+
+
+async def test_a_package_webhook_refreshes_its_readable_order_and_flags_the_unreadable_one(
+    services: dict[str, str],
+) -> None:
+    async with sim_worker(services, ingress=True, subscribe=True) as sw:
+        good, bad = await seed_orders(
+            sw, {"currency": "JPY", "items": [{"sale_price": "1000"}]}, UNREADABLE_YEN
+        )
+        await sw.sim_post(
+            "/_sim/webhooks",
+            {
+                "type": 4,
+                "shop_id": sw.shop,
+                "data": {
+                    "sc_type": "SPLIT",
+                    "package_list": [{"package_id": "7", "order_id_list": [good, bad]}],
+                    "update_time": 1,
+                },
+            },
+        )
+        [outcome] = await eventually(lambda: outcomes(sw.worker, sw.shop, "4"), timeout=60)
+        assert outcome.startswith("refreshed 1 of 2 orders; 1 of 2 orders marked for refresh")
+        assert f"order {bad}: " in outcome
+        assert "more precision than JPY allows" in outcome
+        readable = await stored_order(sw.worker, sw.shop, good)
+        assert (readable.total, readable.needs_refresh) == (1000, False)
+        flagged = await stored_order(sw.worker, sw.shop, bad)
+        assert flagged.needs_refresh
+
+        # The reconciliation that reads the flagged orders first lists the unreadable one as
+        # failed, once, and goes on.
+        answer = await sw.admin.post("/orders/reconcile")
+        assert answer.status_code == 200, answer.text
+        run = answer.json()["reconciliation"]
+        assert run["status"] == "completed", run
+        [failed] = [f for f in run["failures"] if f["ref"] == bad]
+        assert "more precision than JPY allows" in failed["error"]
+        assert run["orders"]["failed"] == 1
+        assert (await stored_order(sw.worker, sw.shop, good)).total == 1000
+
+
+async def test_a_request_on_an_unreadable_order_does_not_fail_the_reconciliation(
+    services: dict[str, str],
+) -> None:
+    async with sim_worker(services) as sw:
+        good, bad = await seed_orders(
+            sw, {"currency": "JPY", "items": [{"sale_price": "1000"}]}, UNREADABLE_YEN
+        )
+        lines = (await sw.sim.get(f"/_sim/orders/{bad}")).json()["order"]["line_items"]
+        # One line only: its refund (1000) is readable, so the request is, but its order is not.
+        await sw.sim_post(
+            f"/_sim/orders/{bad}/cancellation_request", {"line_item_ids": [lines[0]["id"]]}
+        )
+        answer = await sw.admin.post("/orders/reconcile")
+        assert answer.status_code == 200, answer.text
+        run = answer.json()["reconciliation"]
+        assert run["status"] == "completed", run
+        errors = {f["error"] for f in run["failures"] if f["ref"] == bad}
+        assert any("more precision than JPY allows" in e for e in errors)
+        assert (await stored_order(sw.worker, sw.shop, good)).total == 1000
+        assert await fresh(sw.worker).orders.get_by_external(sw.shop, bad) is None
+
+
 # --- 9: package and address webhooks while TikTok keeps throttling ----------------------------
 
 

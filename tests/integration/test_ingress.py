@@ -371,6 +371,11 @@ REFUSED: dict[str, tuple[Request, int, str]] = {
         400,
         "invalid_webhook",
     ),
+    "TikTok form, a boolean type": (
+        _tiktok(encode({"type": True, "tts_notification_id": "x", "shop_id": SHOP, "data": {}})),
+        400,
+        "invalid_webhook",
+    ),
     "seed form, no payload": (_seed(encode({"type": "order.created"})), 400, "invalid_webhook"),
     "seed form, no type": (_seed(encode({"payload": {"orderId": "1"}})), 400, "invalid_webhook"),
 }

@@ -30,6 +30,7 @@ from service.application.ports import (
     PageRequest,
     ReconcileLease,
     ShopState,
+    Unreadable,
     Watermarks,
     WriteConflict,
 )
@@ -291,7 +292,9 @@ class OfflineTikTok(UnconfiguredTikTok):
         return
         yield
 
-    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+    async def order_details(
+        self, shop_id: str, ids: Sequence[str]
+    ) -> list[RemoteOrder | Unreadable]:
         return []
 
     async def order_requests(self, shop_id: str, external_order_id: str) -> list[RemoteRequest]:

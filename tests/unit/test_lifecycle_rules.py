@@ -384,16 +384,20 @@ def test_registration_goes_only_to_types_missing_or_sent_elsewhere() -> None:
 # --- statistics ---------------------------------------------------------------------------------
 
 
-def test_stats_report_gross_fees_and_net_per_currency_without_lost_orders() -> None:
+def test_stats_report_gross_refunds_fees_and_net_per_currency_without_lost_orders() -> None:
     groups = [
-        OrderGroup("delivered", "USD", 2, 5000, fees=300, net=4600),
+        OrderGroup("delivered", "USD", 2, 5000, fees=300, net=3600, refunded=1000),
         OrderGroup("confirmed", "USD", 1, 1000, fees=0, net=1000),
         OrderGroup("cancelled", "USD", 1, 9999, fees=0, net=9999),
+        OrderGroup("refunded", "USD", 1, 800, fees=0, net=0, refunded=800),
         OrderGroup("delivered", "EUR", 1, 700, fees=50, net=650),
     ]
     stats = channel_stats([], groups, "USD")
-    money = {m.currency: (m.gross, m.fees, m.net) for m in stats.money_by_currency}
-    assert money == {"USD": (6000, 300, 5600), "EUR": (700, 50, 650)}
+    money = {m.currency: (m.gross, m.refunds, m.fees, m.net) for m in stats.money_by_currency}
+    # Gross is the order totals; the refunds are beside it, taken off only in the revenue.
+    assert money == {"USD": (6000, 1000, 300, 4600), "EUR": (700, 0, 50, 650)}
+    revenue = {r.currency: r.amount for r in stats.revenue_by_currency}
+    assert revenue == {"USD": 5000, "EUR": 700}
 
 
 # --- after-sales webhook models ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 import pytest
 
 from service.domain.money import (
+    MAX_MINOR_UNITS,
     currency_exponent,
     from_minor_units,
     optional_minor_units,
@@ -18,7 +19,7 @@ from service.domain.money import (
         ("0.1", "USD", 10),
         ("7", "USD", 700),
         ("12.500", "USD", 1250),  # trailing zeros carry no extra precision
-        ("-0.05", "USD", -5),
+        ("-0.00", "USD", 0),
         ("0.00", "GBP", 0),
         ("1500", "JPY", 1500),
         ("1500.00", "JPY", 1500),
@@ -27,8 +28,11 @@ from service.domain.money import (
         ("99000", "VND", 99000),
         ("1.234", "KWD", 1234),
         ("19.99", "usd", 1999),
-        # Beyond a float's 15-17 digits and Decimal's default 28: still exact.
-        ("123456789012345678901234567890.99", "USD", 12345678901234567890123456789099),
+        # The largest amount taken, beyond a float's exact digits: still exact.
+        ("9999999999999.99", "USD", MAX_MINOR_UNITS),
+        ("999999999999999", "JPY", MAX_MINOR_UNITS),
+        ("9999999999999.990000000000000000000000000000", "USD", MAX_MINOR_UNITS),
+        ("0." + "0" * 5000, "USD", 0),
         ("0.29", "USD", 29),  # 0.29 * 100 is 28.999999999999996 in floating point
     ],
 )
@@ -56,6 +60,41 @@ def test_to_minor_units(amount: str, currency: str, minor: int) -> None:
 def test_to_minor_units_refuses(amount: str, currency: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         to_minor_units(amount, currency)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [
+        ("10000000000000.00", "USD"),  # one minor unit past the largest amount taken
+        ("1000000000000000", "JPY"),
+        ("92233720368547758.08", "USD"),  # 2**63 cents: past what the database stores
+        ("99999999999999999999.99", "USD"),
+        ("99999999999999999999999.00", "USD"),
+        ("-99999999999999999999.99", "USD"),
+        ("9" * 5000, "USD"),  # refused before converting its digits
+    ],
+)
+def test_an_amount_beyond_the_largest_taken_is_refused_with_the_reason(
+    amount: str, currency: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"is beyond the largest amount taken \(.* {currency}\)"):
+        to_minor_units(amount, currency)
+
+
+@pytest.mark.parametrize("amount", ["-5", "-0.01", "-5.00", " -12.50 "])
+def test_a_negative_amount_is_refused_unless_signed_amounts_are_read(amount: str) -> None:
+    with pytest.raises(ValueError, match="is below zero, which an amount of money never is"):
+        to_minor_units(amount, "USD")
+    with pytest.raises(ValueError, match="is below zero"):
+        optional_minor_units(amount, "USD")
+    # A finance statement writes what TikTok withheld as a negative amount.
+    assert to_minor_units(amount, "USD", signed=True) == -to_minor_units(amount.strip()[1:], "USD")
+
+
+def test_a_refusal_quotes_a_long_amount_cut_short() -> None:
+    with pytest.raises(ValueError, match="more precision than USD allows") as refused:
+        to_minor_units("1" * 5000 + ".005", "USD")
+    assert len(str(refused.value)) < 200
 
 
 @pytest.mark.parametrize(

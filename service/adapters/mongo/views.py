@@ -114,16 +114,18 @@ class MongoViews:
         ]
 
     async def order_groups(self, shop_id: str) -> list[OrderGroup]:
-        # What stayed with the seller: each total less what was refunded of it (orders stored
-        # before refunds were kept have none).
-        kept = {"$subtract": ["$total", {"$ifNull": ["$refunded_amount", 0]}]}
+        # Orders stored before refunds were kept have none.
+        refunded = {"$ifNull": ["$refunded_amount", 0]}
+        # What stayed with the seller: each total less what was refunded of it.
+        kept = {"$subtract": ["$total", refunded]}
         rows = await self._group(
             ORDERS,
             shop_id,
             {"status": "$status", "currency": "$currency"},
             {
                 "count": {"$sum": 1},
-                "total": {"$sum": kept},
+                "total": {"$sum": "$total"},
+                "refunded": {"$sum": refunded},
                 "fees": {"$sum": "$platform_fee"},
                 # TikTok's settlement once settled; until then what was kept less the fee.
                 "net": {
@@ -139,6 +141,7 @@ class MongoViews:
                 total=int(row["total"]),
                 fees=int(row.get("fees") or 0),
                 net=int(row.get("net") or 0),
+                refunded=int(row.get("refunded") or 0),
             )
             for row in rows
         ]

@@ -291,14 +291,17 @@ class TikTokApiGateway:
             async for order in self._client.search_orders(shop, page_size=self._page_size):
                 yield _tolerated(remote_order, order, order.id)
 
-    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
-        """Full orders by TikTok id (detail 202507, 50 ids per call)."""
+    async def order_details(
+        self, shop_id: str, ids: Sequence[str]
+    ) -> list[RemoteOrder | Unreadable]:
+        """Full orders by TikTok id (detail 202507, 50 ids per call), each mapped on its own:
+        one whose fields cannot be read is an `Unreadable` under its id, beside the others."""
         if not ids:
             return []
         async with self._port(shop_id):
             shop = await self._shop(shop_id)
             orders = await self._client.order_details(shop, ids)
-            return [_mapped(remote_order, order, f"order {order.id}") for order in orders]
+            return [_tolerated(remote_order, order, order.id) for order in orders]
 
     async def mark_shipped(
         self, shop_id: str, external_order_id: str, tracking_number: str

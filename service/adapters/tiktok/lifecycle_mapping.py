@@ -128,8 +128,9 @@ def settlement(t: OrderTransactions) -> Settlement | None:
         return None
     currency = normalise_currency(t.currency)
 
+    # A statement writes what TikTok withheld as negative amounts.
     def minor(amount: str | None) -> int:
-        return to_minor_units(amount, currency) if amount and amount.strip() else 0
+        return to_minor_units(amount, currency, signed=True) if amount and amount.strip() else 0
 
     return Settlement(
         order_id=t.order_id,

@@ -57,7 +57,9 @@ class UnconfiguredTikTok:
         raise NotConfigured(NOT_CONFIGURED)
         yield  # an async generator, as the port's signature says
 
-    async def order_details(self, shop_id: str, ids: Sequence[str]) -> list[RemoteOrder]:
+    async def order_details(
+        self, shop_id: str, ids: Sequence[str]
+    ) -> list[RemoteOrder | Unreadable]:
         raise NotConfigured(NOT_CONFIGURED)
 
     async def mark_shipped(

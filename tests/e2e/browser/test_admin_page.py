@@ -343,7 +343,7 @@ async def test_the_stats_match_the_api(
     await expect(revenue).to_have_text(money(stats["totalRevenue"]))
     await expect(page.locator("#revenue-title")).to_have_text("Revenue, net of refunds")
 
-    # Gross, fees and net per currency, each in its own currency's digits.
+    # Gross, refunds, fees and net per currency, each in its own currency's digits.
     by_currency = {m["currency"]: m for m in stats["moneyByCurrency"]}
     assert set(by_currency) == {"IDR", "JPY", "USD"}
     rows = page.locator("#money-table tbody tr")
@@ -351,7 +351,7 @@ async def test_the_stats_match_the_api(
     await expect(rows.locator("th")).to_have_text(sorted(by_currency))
     for currency, figures in by_currency.items():
         row = page.locator(f'#money-table tr[data-currency="{currency}"]')
-        for column in ("gross", "fees", "net"):
+        for column in ("gross", "refunds", "fees", "net"):
             await expect(row.locator(f'[data-money="{column}"]')).to_have_attribute(
                 "data-value", str(figures[column])
             )

@@ -35,7 +35,7 @@ from service.adapters.tiktok import (
     build_api_gateway,
 )
 from service.application.errors import AuthorizationRequired, GatewayError, NotConfigured
-from service.application.ports import DatabaseUnavailable, TikTokGateway
+from service.application.ports import DatabaseUnavailable, TikTokGateway, Unreadable
 from service.domain.remote import RemoteOrder, RemoteProduct
 from service.domain.shops import ShopAuthorization
 from tests.images import ImageHost
@@ -466,6 +466,23 @@ async def test_orders_come_from_every_page_and_details_map_alike(
     assert {o.external_order_id: o for o in details} == by_id
     assert len(await calls(sim, ORDER_DETAILS)) == 3  # 50 ids per call at most
     assert await gateway.order_details(shop_id, []) == []
+
+
+async def test_order_details_reports_an_unreadable_order_by_id_and_maps_the_others(
+    sim: SimControl, tiktok: Tiktok
+) -> None:
+    shop_id = tiktok.shop_id
+    bad = {**YEN_ORDER, "shop_id": shop_id, "shipping_fee": "300.5", "exact_amounts": True}
+    seeded = await sim.call("POST", "/seed", {"orders": [{**YEN_ORDER, "shop_id": shop_id}, bad]})
+    good_id, bad_id = seeded["orders"]
+
+    details = await tiktok.gateway.order_details(shop_id, [bad_id, good_id])
+
+    by_id = {d.ref if isinstance(d, Unreadable) else d.external_order_id: d for d in details}
+    assert isinstance(by_id[good_id], RemoteOrder)
+    unreadable = by_id[bad_id]
+    assert isinstance(unreadable, Unreadable)
+    assert "more precision than JPY allows" in unreadable.reason
 
 
 async def test_mark_shipped(sim: SimControl, tiktok: Tiktok) -> None:

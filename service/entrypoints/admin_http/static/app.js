@@ -722,7 +722,7 @@
         td.dataset.value = isCount(m[field]) ? String(m[field]) : "";
         return td;
       };
-      const row = el("tr", {}, [el("th", { attrs: { scope: "row" }, text: currency }), cell("gross"), cell("fees"), cell("net")]);
+      const row = el("tr", {}, [el("th", { attrs: { scope: "row" }, text: currency }), cell("gross"), cell("refunds"), cell("fees"), cell("net")]);
       row.dataset.currency = currency;
       return row;
     });
