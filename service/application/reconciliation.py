@@ -34,6 +34,7 @@ from contracts.entities import (
     ReconciliationTrigger,
 )
 from contracts.events import ReconciliationFinished
+from service import retries
 from service.application import catalog, jobs, orders
 from service.application.context import Context
 from service.application.errors import Conflict, GatewayError, InvalidRequest
@@ -124,18 +125,41 @@ def _count(tally: _Tally, counts: ReconcileCounts, results: list[Result]) -> Non
 # --- commands -------------------------------------------------------------------------------
 
 
+class _LeaseBusy(Exception):
+    """Another worker holds the shop's lease and no run of it is recorded as running."""
+
+
+async def _start_or_running(
+    ctx: Context, shop_id: str
+) -> "tuple[Reconciliation, asyncio.Event] | r.ReconciliationReply":
+    started = await start(ctx, shop_id, "command", due_only=False)
+    if started is not None:
+        return started
+    running, _ = await ctx.reconciliations.history(shop_id, PageRequest(1, 1))
+    if running and running[0].status == "running":
+        return r.ReconciliationReply(reconciliation=running[0])
+    raise _LeaseBusy(f"A reconciliation of shop {shop_id} is starting; try again")
+
+
 async def reconcile_orders(cmd: c.ReconcileOrders, ctx: Context) -> r.ReconciliationReply:
     """`orders.reconcile`: start a run now (whatever the schedule says) and answer it once done,
     or after `jobs.COMMAND_WAIT` seconds in progress. While another run of the shop is going,
     answers that one."""
     shop_id = ctx.shop(cmd.shop_id)
     ctx.require_tiktok(shop_id)
-    started = await start(ctx, shop_id, "command", due_only=False)
+    # The lease may be held for a moment with no run recorded as running (one starting, or one
+    # just finished and letting go): asked again with `retries.CONFLICT`'s pauses, then a 409.
+    started: tuple[Reconciliation, asyncio.Event] | r.ReconciliationReply | None = None
+    try:
+        async for attempt in retries.CONFLICT.context(on=_LeaseBusy):
+            with attempt:
+                started = await _start_or_running(ctx, shop_id)
+    except _LeaseBusy as exc:
+        raise Conflict(str(exc)) from None
     if started is None:
-        running, _ = await ctx.reconciliations.history(shop_id, PageRequest(1, 1))
-        if running and running[0].status == "running":
-            return r.ReconciliationReply(reconciliation=running[0])
-        raise Conflict(f"A reconciliation of shop {shop_id} is starting; try again")
+        raise AssertionError("unreachable: the last attempt returns or raises")
+    if isinstance(started, r.ReconciliationReply):
+        return started
     record, finished = started
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(finished.wait(), jobs.COMMAND_WAIT)
