@@ -200,13 +200,11 @@ def _summary(result: object) -> str:
     return repr(result)[:500]
 
 
-def _name(handler: Handler) -> str:
-    # Any callable is a handler (a partial, an object with __call__), not only a function.
-    return getattr(handler, "__qualname__", None) or type(handler).__qualname__
-
-
 def _handler_name(route: Route | None) -> str:
-    return _name(route.handler) if route is not None else "unreadable"
+    if route is None:
+        return "unreadable"
+    # Any callable is a handler (a partial, an object with __call__), not only a function.
+    return getattr(route.handler, "__qualname__", None) or type(route.handler).__qualname__
 
 
 def _not_the_database(exc: Exception) -> bool:
